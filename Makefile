@@ -1,0 +1,40 @@
+# The README's first two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
+SHARED_GEO := ../shared/geo/NL.txt
+
+.PHONY: demo test setup messages lint clean
+
+setup: $(STAMP) $(CATALOGS)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+web/translations/%/LC_MESSAGES/messages.mo: web/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+# Loads the demo population (Utrecht's postcode areas when a postcode file is at hand), then
+# runs the scheduler process beside the web app until you press Ctrl-C.
+demo: setup
+	@export MAATWERK_DEMO=1; \
+	if [ -z "$$GEO_POSTCODES_FILE" ] && [ -f $(SHARED_GEO) ]; then export GEO_POSTCODES_FILE=$(SHARED_GEO); fi; \
+	$(BIN)/maatwerk demo && \
+	{ $(BIN)/maatwerk scheduler & scheduler=$$!; \
+	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/maatwerk run --host 127.0.0.1 --port 5000; }
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F web/babel.cfg -k _l -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

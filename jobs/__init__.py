@@ -1,0 +1,1 @@
+"""Scheduled work: thin job functions and the one scheduler process."""

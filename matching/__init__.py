@@ -1,0 +1,1 @@
+"""Maatwerk's domain: the matching model, its storage and its use cases."""

@@ -1,0 +1,96 @@
+"""Staff accounts: creation, login with lockout, ending sessions."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matching.errors import Conflict, ValidationFailed
+from matching.store import ROLES, StaffUser
+from matching.store.staff import new_session_token
+
+from .audit import record
+from .passwords import HashProfile, hash_password, password_problem, verify_password
+
+# A hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
+_DUMMY_HASH: dict[HashProfile, str] = {}
+
+
+def create_user(
+    session: Session, *, email: str, name: str, role: str, password: str, profile: HashProfile
+) -> StaffUser:
+    email = email.strip().lower()
+    errors: dict[str, str] = {}
+    if role not in ROLES:
+        errors["role"] = "unknown_role"
+    if "@" not in email or len(email) > 254:
+        errors["email"] = "invalid_email"
+    if problem := password_problem(password, email=email, name=name):
+        errors["password"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    if session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)):
+        raise Conflict("a staff user with this e-mail exists", field="email")
+    user = StaffUser(
+        email=email, name=name.strip(), role=role, password_hash=hash_password(password, profile)
+    )
+    session.add(user)
+    session.flush()
+    record(session, actor=None, action="staff.created", subject=("staff", user.id))
+    return user
+
+
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    now: datetime,
+    profile: HashProfile,
+    lockout_attempts: int,
+    lockout: timedelta,
+) -> StaffUser | None:
+    """The user when the password is right and the account is neither disabled nor locked."""
+    user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower()))
+    if user is None:
+        dummy = _DUMMY_HASH.setdefault(profile, hash_password("not-a-real-password", profile))
+        verify_password(dummy, password, profile)
+        record(session, actor=None, action="login.unknown_account", now=now)
+        return None
+    if user.locked_until and user.locked_until > now:
+        record(session, actor=user.id, action="login.locked", now=now)
+        return None
+    if not verify_password(user.password_hash, password, profile) or not user.active:
+        user.failed_logins += 1
+        if user.failed_logins >= lockout_attempts:
+            user.locked_until = now + lockout
+            user.failed_logins = 0
+        record(session, actor=user.id, action="login.failed", now=now)
+        session.flush()
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    record(session, actor=user.id, action="login.ok", now=now)
+    session.flush()
+    return user
+
+
+def end_sessions(session: Session, user: StaffUser, *, action: str) -> None:
+    """Invalidate every session of this user: each cookie carries the old token."""
+    user.session_token = new_session_token()
+    record(session, actor=user.id, action=action)
+    session.flush()
+
+
+def set_password(session: Session, user: StaffUser, password: str, profile: HashProfile) -> None:
+    if problem := password_problem(password, email=user.email, name=user.name):
+        raise ValidationFailed({"password": problem})
+    user.password_hash = hash_password(password, profile)
+    end_sessions(session, user, action="staff.password_changed")
+
+
+def set_active(session: Session, user: StaffUser, active: bool) -> None:
+    user.active = active
+    end_sessions(session, user, action="staff.enabled" if active else "staff.disabled")

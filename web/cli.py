@@ -1,0 +1,123 @@
+"""The `maatwerk` command: Flask's CLI for this app plus our own commands."""
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from config import INSTANCE
+
+from matching.errors import MatchingError
+from matching.services import demo as demo_service
+from matching.services import staff as staff_service
+from matching.store import StaffUser
+from matching.store import schema
+
+from . import create_app
+from .auth import hash_profile
+from .db import db_session
+
+
+def _app_factory():  # type: ignore[no-untyped-def]
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_app_factory, add_version_option=False)
+def main() -> None:
+    """Maatwerk: buddy matching for the Vrijwilligers Centrale Utrecht."""
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Bring the database to REVISION (the latest by default)."""
+    schema.upgrade(current_app.extensions["maatwerk.engine"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Take the database back to REVISION ('base' removes everything)."""
+    schema.downgrade(current_app.extensions["maatwerk.engine"], revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["coordinator", "admin", "analyst"]), default="coordinator")
+@click.password_option(envvar="MAATWERK_PASSWORD")
+@with_appcontext
+def create_user(email: str, name: str, role: str, password: str) -> None:
+    """Create a staff account."""
+    session = db_session()
+    try:
+        user = staff_service.create_user(
+            session, email=email, name=name, role=role, password=password, profile=hash_profile()
+        )
+    except MatchingError as error:
+        raise click.ClickException(error.message) from error
+    session.commit()
+    click.echo(f"created {user.role} {user.email}")
+
+
+@main.command("demo")
+@click.option("--seed", default=7, show_default=True, help="Same seed, same population.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@with_appcontext
+def demo(seed: int, today: object) -> None:
+    """Migrate the database, load the demo population and print the demo login."""
+    schema.upgrade(current_app.extensions["maatwerk.engine"])
+    session = db_session()
+    day = today.date() if today else date.today()  # type: ignore[attr-defined]
+    if session.query(StaffUser.id).first() is None:
+        summary = demo_service.load(
+            session, seed=seed, today=day,
+            postcode_file=current_app.config["GEO_POSTCODES_FILE"] or None,
+        )
+        password = secrets.token_urlsafe(12)
+        staff_service.create_user(
+            session, email="coordinator@demo.maatwerk.local", name="Demo coördinator",
+            role="coordinator", password=password, profile=hash_profile(),
+        )
+        session.commit()
+        click.echo(f"demo population loaded: {summary}")
+        click.echo("")
+        click.echo("  Log in at http://127.0.0.1:5000/login")
+        click.echo("  e-mail:     coordinator@demo.maatwerk.local")
+        click.echo(f"  wachtwoord: {password}")
+        _remember_demo_login(password)
+    else:
+        click.echo("the database already holds data; the demo population was not loaded again")
+        click.echo(_recall_demo_login())
+
+
+def _remember_demo_login(password: str) -> None:
+    path = INSTANCE / "demo-login.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"e-mail: coordinator@demo.maatwerk.local\nwachtwoord: {password}\n")
+    path.chmod(0o600)
+
+
+def _recall_demo_login() -> str:
+    path = INSTANCE / "demo-login.txt"
+    return "demo login:\n" + path.read_text() if path.exists() else "no demo login recorded"
+
+
+@main.command("scheduler")
+def scheduler() -> None:
+    """Run the one scheduler process (never inside web workers)."""
+    from jobs.scheduler import run
+
+    run()

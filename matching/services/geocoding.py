@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.request import urlopen
 
 from geopy.exc import GeopyError
 from geopy.extra.rate_limiter import RateLimiter
@@ -117,6 +118,14 @@ def forget(session: Session, postcode: str | None) -> None:
     """Remove the cached geocoder answer for this postcode (erasure of an address)."""
     if postcode:
         session.execute(delete(GeocodeCache).where(GeocodeCache.query == cache_key(postcode)))
+
+
+def read_postcode_source(file_or_url: str, *, timeout: float = 60.0) -> bytes:
+    """The bytes of a postcode file: fetched with urllib for http(s)://, read from disk otherwise."""
+    if file_or_url.startswith(("http://", "https://")):
+        with urlopen(file_or_url, timeout=timeout) as response:  # noqa: S310 (scheme checked)
+            return response.read()
+    return Path(file_or_url).read_bytes()
 
 
 _PC4 = re.compile(r"[1-9][0-9]{3}")

@@ -216,8 +216,10 @@ def _update(
     )
     changed = _assign(profile, cleaned)
     if relocate:
+        located = ("lat", "lon", "location_source", "location_problem")
+        before = {name: getattr(profile, name) for name in located}
         _place(session, profile, cleaned, geocoder, now)
-        changed += [n for n in ("lat", "lon") if n not in changed]
+        changed += [name for name in located if getattr(profile, name) != before[name]]
     if kind == "resident" and cleaned.get("health_note") and cleaned.get("health_note_consent"):
         if consents.current(session, "resident", id, "health_note") is None:
             consents.give(session, "resident", id, "health_note", consents.CURRENT_VERSION,

@@ -275,3 +275,20 @@ def test_random_text_per_resident_field_is_stored_normalised_or_stores_nothing(
                                    today=NOW.date(), taxonomy=profiles.taxonomy(session))
         if name in cleaned:
             assert getattr(resident, name) == cleaned[name]
+
+
+def test_audit_rows_of_a_view_and_an_edit_hold_no_values(session, codes):
+    canary = "Zqx7Q"
+    resident = profiles.create_resident(
+        session, {**RESIDENT, "first_name": canary, "notes": canary, "health_note": canary,
+                  "health_note_consent": True}, actor="s", now=NOW)
+    profiles.view_profile(session, "resident", resident.id, actor="s", now=NOW)
+    profiles.update_resident(session, resident.id, {"last_name": canary, "postcode": "9999 ZZ"},
+                             expected_version=1, actor="s", now=NOW)
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == [
+        "consent.given.health_note", "resident.created", "resident.viewed", "resident.updated"]
+    assert events[-1].fields == ["last_name", "lat", "location_problem", "location_source", "lon",
+                                 "postcode"]
+    assert canary.lower() not in repr([(e.fields, e.detail, e.action) for e in events]).lower()
+    assert resident.location_problem == "unknown_postcode" and resident.lat is None

@@ -178,7 +178,7 @@ def create_resident(
     extra: dict[str, str] = {}
     if referral:
         status = "referred"
-        if validation.text_field(data.get("referrer_name"), 120, required=False) is None:
+        if not str(data.get("referrer_name") or "").strip():
             extra["referrer_name"] = "required"
         if not (str(data.get("referrer_email") or "").strip()
                 or str(data.get("referrer_phone") or "").strip()):

@@ -143,6 +143,10 @@ def test_referral_needs_referrer_and_starts_referred(session, codes):
     with pytest.raises(ValidationFailed) as failure:
         profiles.create_resident(session, RESIDENT, actor=None, now=NOW, referral=True)
     assert failure.value.errors == {"referrer_name": "required", "referrer_email": "required"}
+    with pytest.raises(ValidationFailed) as failure:
+        profiles.create_resident(session, {**RESIDENT, "referrer_name": "Dr\x00", "referrer_email":
+                                           "x@y.nl"}, actor=None, now=NOW, referral=True)
+    assert failure.value.errors == {"referrer_name": "invalid_characters"}
     resident = profiles.create_resident(
         session, {**RESIDENT, "referrer_name": "Dr. Bakker", "referrer_organisation": "Huisarts",
                   "referrer_phone": "0307654321"},

@@ -12,6 +12,7 @@ from config import INSTANCE
 
 from matching.errors import MatchingError
 from matching.services import demo as demo_service
+from matching.services import geocoding
 from matching.services import staff as staff_service
 from matching.store import StaffUser
 from matching.store import schema
@@ -121,3 +122,29 @@ def scheduler() -> None:
     from jobs.scheduler import run
 
     run()
+
+
+@main.group()
+def geo() -> None:
+    """Postcode areas and coordinates."""
+
+
+@geo.command("import")
+@click.argument("file_or_url")
+@with_appcontext
+def geo_import(file_or_url: str) -> None:
+    """Replace the postcode areas with a GeoNames file (NL.txt or NL.zip; path or http(s) URL)."""
+    session = db_session()
+    try:
+        count = geocoding.import_postcode_areas(
+            session, geocoding.read_postcode_source(file_or_url)
+        )
+    except OSError as error:
+        raise click.ClickException(f"cannot read {file_or_url}: {error}") from error
+    except MatchingError as error:
+        lines = getattr(error, "errors", {})
+        for where, key in list(lines.items())[:50]:
+            click.echo(f"{where}: {key}", err=True)
+        raise click.ClickException(f"{len(lines)} bad lines; nothing imported") from error
+    session.commit()
+    click.echo(f"{count} postcode areas imported")

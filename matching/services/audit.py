@@ -29,3 +29,10 @@ def record(
     session.add(event)
     log.info("%s actor=%s subject=%s:%s", action, actor, kind, subject_id)
     return event
+
+
+def record_view(
+    session: Session, actor: str | None, kind: str, id: str, *, now: datetime | None = None
+) -> AuditEvent:
+    """Note that a staff member opened a profile."""
+    return record(session, actor=actor, action=f"{kind}.viewed", subject=(kind, id), now=now)

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 import config
-from matching.services import demo, taxonomy
+from matching.errors import ValidationFailed
+from matching.services import demo, demo_people, taxonomy
 from matching.store import (
     END_REASONS, OPEN_MATCH_STATUSES, CheckIn, Consent, Exclusion, Match, MatchRun, PostcodeArea,
     Resident, Volunteer, make_engine, make_session_factory,
@@ -219,7 +220,7 @@ def test_a_postcode_file_places_everyone_in_its_utrecht_areas(session, tmp_path)
         seen.add(code)
         assert code in {"3511", "3563", "3527", "3451", "3581"}
         assert person.location_source == "postcode_area"
-        assert min(demo._km(person.lat, person.lon, *c) for c in centres[code]) <= 0.31
+        assert min(demo_people.km(person.lat, person.lon, *c) for c in centres[code]) <= 0.31
     assert seen == {"3511", "3563", "3527", "3451", "3581"}
     neighbourhoods = {p.neighbourhood for p in session.scalars(select(Resident))}
     assert neighbourhoods == {"Binnenstad", "Overvecht", "Zuidwest", "Vleuten-De Meern", "Oost"}
@@ -233,6 +234,17 @@ def test_loading_twice_does_not_duplicate_known_postcode_areas(session, tmp_path
     assert summary["postcode_areas"] == 5
     assert session.scalar(select(func.count()).select_from(PostcodeArea).where(
         PostcodeArea.postcode == "3511")) == 1
+
+
+def test_a_postcode_file_without_utrecht_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("NL\t1012\tAmsterdam\t\t\t\t\t\t\t52.3738\t4.8910\t\n")
+    with pytest.raises(ValidationFailed) as refused:
+        demo_people.read_utrecht_areas(str(elsewhere))
+    assert refused.value.errors == {"postcode_file": "no_utrecht_areas"}
+    with pytest.raises(ValidationFailed) as missing:
+        demo_people.read_utrecht_areas(str(tmp_path / "absent.txt"))
+    assert missing.value.errors == {"postcode_file": "unreadable"}
 
 
 def test_the_shared_geonames_file_places_everyone_in_utrecht(session):
@@ -250,14 +262,21 @@ def test_the_shared_geonames_file_places_everyone_in_utrecht(session):
     assert {str(c) for c in codes} <= stored
 
 
-def test_cli_demo_loads_prints_a_login_that_works(tmp_path):
-    database = tmp_path / "demo.sqlite"
+CLI = [sys.executable, "-c", "import sys; from web.cli import main; sys.exit(main())"]
+
+
+def _cli_env(tmp_path: Path, database: Path) -> dict[str, str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}",
            "MAATWERK_INSTANCE": str(tmp_path / "instance"), "PYTHONPATH": str(ROOT)}
     env.pop("GEO_POSTCODES_FILE", None)
     env.pop("MAATWERK_ENV", None)
-    command = [sys.executable, "-c", "import sys; from web.cli import main; sys.exit(main())",
-               "demo", "--seed", "7", "--today", TODAY.isoformat()]
+    return env
+
+
+def test_cli_demo_loads_prints_a_login_that_works(tmp_path, sqlite_template):
+    database = tmp_path / "demo.sqlite"
+    env = _cli_env(tmp_path, database)
+    command = [*CLI, "demo", "--seed", "7", "--today", TODAY.isoformat()]
     first = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True,
                            timeout=300)
     assert first.returncode == 0, first.stderr
@@ -284,5 +303,26 @@ def test_cli_demo_loads_prints_a_login_that_works(tmp_path):
         assert f'data-count="volunteers">{volunteers}<' in home.get_data(as_text=True)
         assert login(app.test_client(), "coordinator@demo.maatwerk.local", "verkeerd-wachtwoord!"
                      ).status_code != 302
+        with app.extensions["maatwerk.sessions"]() as session:
+            loaded = _fingerprint(session)
     finally:
         app.extensions["maatwerk.engine"].dispose()
+    # Another process (another hash seed) loads the very same population.
+    assert loaded == _load_into_copy(sqlite_template, tmp_path, "in_process", seed=7)
+
+
+def test_cli_demo_refuses_a_postcode_file_without_utrecht_and_loads_nothing(tmp_path):
+    database = tmp_path / "demo.sqlite"
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("NL\t1012\tAmsterdam\t\t\t\t\t\t\t52.3738\t4.8910\t\n")
+    env = {**_cli_env(tmp_path, database), "GEO_POSTCODES_FILE": str(elsewhere)}
+    result = subprocess.run([*CLI, "demo"], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 1
+    assert "demo population not loaded" in result.stderr and "Traceback" not in result.stderr
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalar(select(func.count()).select_from(Volunteer)) == 0
+    finally:
+        engine.dispose()

@@ -114,9 +114,9 @@ def _finish_runs(world: _World) -> None:
         run.stats = {"proposals": proposals[run.id]}
 
 
-def _run_after(world: _World, moment: datetime, latest: datetime) -> MatchRun | None:
+def _run_after(world: _World, earliest: datetime, latest: datetime) -> MatchRun | None:
     for run in world.runs:
-        if moment <= run.started_at <= latest:
+        if earliest <= run.started_at <= latest:
             return run
     return None
 
@@ -301,7 +301,7 @@ def _ended_match(
     match.ended_at = match.updated_at = max(ended, match.activated_at + timedelta(days=7))
     _check_ins(world, match, match.ended_at)
     _exclude(world, match, f"ended: {reason}", match.ended_at)
-    if reason in ("moved", "health", "resident_died", "goal_reached"):
+    if closing:
         resident.closed_reason = match.end_note
     return match.ended_at
 

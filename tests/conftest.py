@@ -24,6 +24,8 @@ from .logins import PASSWORD, login
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CHEAP_HASH = HashProfile(time_cost=1, memory_cost=8, parallelism=1)
+# Reference data seeded by a migration: kept between tests, as in the migrated SQLite template.
+MIGRATED_DATA_TABLES = frozenset({"interest", "activity", "language"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,7 +65,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
     engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = ", ".join(
+        f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in MIGRATED_DATA_TABLES
+    )
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

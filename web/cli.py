@@ -83,10 +83,13 @@ def demo(seed: int, today: object) -> None:
     session = db_session()
     day = today.date() if today else date.today()  # type: ignore[attr-defined]
     if session.query(StaffUser.id).first() is None:
-        summary = demo_service.load(
-            session, seed=seed, today=day,
-            postcode_file=current_app.config["GEO_POSTCODES_FILE"] or None,
-        )
+        try:
+            summary = demo_service.load(
+                session, seed=seed, today=day,
+                postcode_file=current_app.config["GEO_POSTCODES_FILE"] or None,
+            )
+        except MatchingError as error:
+            raise click.ClickException(f"demo population not loaded: {error.message}") from error
         password = secrets.token_urlsafe(12)
         staff_service.create_user(
             session, email="coordinator@demo.maatwerk.local", name="Demo coördinator",

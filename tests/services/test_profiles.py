@@ -18,20 +18,6 @@ from matching.store import (
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def codes(session):
-    """The few taxonomy codes these tests use (migration 0002 seeds the real list)."""
-    for model, code, nl, en in [
-        (Language, "nl", "Nederlands", "Dutch"), (Language, "ar", "Arabisch", "Arabic"),
-        (Interest, "wandelen", "Wandelen", "Walking"), (Interest, "koken", "Koken", "Cooking"),
-        (Activity, "koffie_drinken", "Koffie drinken", "Having coffee"),
-    ]:
-        if session.get(model, code) is None:
-            session.add(model(code=code, label_nl=nl, label_en=en))
-    session.add(PostcodeArea(postcode="3511", place="Utrecht", lat=52.09, lon=5.11))
-    session.flush()
-
-
 VOLUNTEER = {
     "first_name": "Anne", "last_name": "de Vries", "email": "Anne@Example.org",
     "phone": "06 12345678", "postcode": "3511ab", "house_number": "12a", "birth_year": "1960",

@@ -24,17 +24,6 @@ VOLUNTEERS = (
 )
 
 
-@pytest.fixture
-def codes(session):
-    for model, code, nl, en in [
-        (Language, "nl", "Nederlands", "Dutch"), (Language, "ar", "Arabisch", "Arabic"),
-        (Interest, "wandelen", "Wandelen", "Walking"), (Interest, "koken", "Koken", "Cooking"),
-        (Activity, "koffie_drinken", "Koffie drinken", "Having coffee"),
-    ]:
-        session.add(model(code=code, label_nl=nl, label_en=en))
-    session.flush()
-
-
 def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 

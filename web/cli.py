@@ -11,7 +11,6 @@ from flask.cli import FlaskGroup, with_appcontext
 from config import INSTANCE
 
 from matching.errors import MatchingError
-from matching.services import demo as demo_service
 from matching.services import staff as staff_service
 from matching.store import StaffUser
 from matching.store import schema
@@ -78,6 +77,9 @@ def create_user(email: str, name: str, role: str, password: str) -> None:
 @with_appcontext
 def demo(seed: int, today: object) -> None:
     """Migrate the database, load the demo population and print the demo login."""
+    # Imported here so the other commands work while the demo module is still being written.
+    from matching.services import demo as demo_service
+
     schema.upgrade(current_app.extensions["maatwerk.engine"])
     session = db_session()
     day = today.date() if today else date.today()  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matching.errors import Conflict, ValidationFailed
+from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.store import ROLES, StaffUser
 from matching.store.staff import new_session_token
 
@@ -18,10 +18,19 @@ _DUMMY_HASH: dict[HashProfile, str] = {}
 
 
 def create_user(
-    session: Session, *, email: str, name: str, role: str, password: str, profile: HashProfile
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    profile: HashProfile,
+    actor: str | None = None,
 ) -> StaffUser:
     email = email.strip().lower()
     errors: dict[str, str] = {}
+    if not name.strip() or len(name) > 120:
+        errors["name"] = "invalid_name"
     if role not in ROLES:
         errors["role"] = "unknown_role"
     if "@" not in email or len(email) > 254:
@@ -37,7 +46,18 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record(session, actor=None, action="staff.created", subject=("staff", user.id))
+    record(session, actor=actor, action="staff.created", subject=("staff", user.id))
+    return user
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name)))
+
+
+def get_user(session: Session, user_id: str) -> StaffUser:
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound("staff user not found")
     return user
 
 
@@ -77,20 +97,39 @@ def authenticate(
     return user
 
 
-def end_sessions(session: Session, user: StaffUser, *, action: str) -> None:
+def end_sessions(
+    session: Session,
+    user: StaffUser,
+    *,
+    action: str,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> None:
     """Invalidate every session of this user: each cookie carries the old token."""
     user.session_token = new_session_token()
-    record(session, actor=user.id, action=action)
+    record(
+        session, actor=actor or user.id, action=action, subject=("staff", user.id), now=now
+    )
     session.flush()
 
 
-def set_password(session: Session, user: StaffUser, password: str, profile: HashProfile) -> None:
+def set_password(
+    session: Session,
+    user: StaffUser,
+    password: str,
+    profile: HashProfile,
+    *,
+    actor: str | None = None,
+) -> None:
     if problem := password_problem(password, email=user.email, name=user.name):
         raise ValidationFailed({"password": problem})
     user.password_hash = hash_password(password, profile)
-    end_sessions(session, user, action="staff.password_changed")
+    end_sessions(session, user, action="staff.password_changed", actor=actor)
 
 
-def set_active(session: Session, user: StaffUser, active: bool) -> None:
+def set_active(session: Session, user: StaffUser, active: bool, *, actor: str | None = None) -> None:
+    """Enable or disable an account; disabling ends its sessions at once."""
+    if not active and actor == user.id:
+        raise Conflict("you cannot disable your own account")
     user.active = active
-    end_sessions(session, user, action="staff.enabled" if active else "staff.disabled")
+    end_sessions(session, user, action="staff.enabled" if active else "staff.disabled", actor=actor)

@@ -196,3 +196,14 @@ def test_healthz_answers_anonymously(client, engine):
     assert response.status_code == 200 and response.json == {"status": "ok"}
     with engine.connect() as connection:
         assert connection.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_analyst_home_shows_counts_but_no_names(app, make_staff, make_volunteer, make_resident,
+                                                session):
+    make_volunteer(first_name="Kanarievrijwilliger", email="kanarie-v@example.org")
+    make_resident(first_name="Kanariedeelnemer", notes="kanarie-notitie")
+    session.commit()
+    client, _user = sign_in(app, make_staff, "analyst")
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-count="volunteers">1<' in page
+    assert "kanarie" not in page.lower()

@@ -147,3 +147,51 @@ def test_session_cookie_flags_and_no_personal_data(app, client, make_staff):
     for canary in ("kanarie", "zq7xw", CANARY_EMAIL):
         assert canary not in text
     assert data["_user_id"].startswith(user.id + ":")
+
+
+def test_behind_a_trusted_proxy_the_limit_is_per_client_address(database_url, translations, make_staff):
+    from config import TestConfig as AppConfig
+    from web import create_app
+
+    app = create_app(AppConfig(database_url, TRUSTED_PROXIES=1,
+                               BABEL_TRANSLATION_DIRECTORIES=translations))
+    user = make_staff()
+
+    def via_proxy(client_address: str, email: str, password: str) -> int:
+        client = app.test_client()
+        headers = {"X-Forwarded-For": client_address}
+        page = client.get("/login", headers=headers).get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        form = {"email": email, "password": password, "csrf_token": token}
+        return client.post("/login", headers=headers, data=form).status_code
+
+    for _n in range(10):
+        assert via_proxy("203.0.113.5", "niemand@vcu.example", "fout-wachtwoord-1") == 200
+    assert via_proxy("203.0.113.5", "niemand@vcu.example", "fout-wachtwoord-1") == 429
+    assert via_proxy("198.51.100.7", user.email, PASSWORD) == 302, "another client, same proxy"
+    app.extensions["maatwerk.engine"].dispose()
+
+
+def test_session_protection_drops_a_cookie_used_from_another_browser(client, make_staff):
+    assert login(client, make_staff().email).status_code == 302
+    assert client.get("/").status_code == 200
+    moved = client.get("/", headers={"User-Agent": "Ander apparaat/1.0"})
+    assert moved.status_code == 302 and moved.location.startswith("/login")
+
+
+def test_lockout_ends_after_its_window(session, make_staff):
+    from datetime import UTC, datetime, timedelta
+
+    user = make_staff()
+    start = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    rules = {"profile": CHEAP_HASH, "lockout_attempts": 10, "lockout": timedelta(minutes=15)}
+    for n in range(10):
+        assert staff_service.authenticate(
+            session, user.email, "fout-wachtwoord-1", now=start + timedelta(seconds=n), **rules
+        ) is None
+    later = start + timedelta(minutes=5)
+    assert staff_service.authenticate(session, user.email, PASSWORD, now=later, **rules) is None
+    after = start + timedelta(minutes=16)
+    assert staff_service.authenticate(session, user.email, PASSWORD, now=after, **rules) is user
+    session.commit()
+    assert user.locked_until is None and user.failed_logins == 0

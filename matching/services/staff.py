@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matching.errors import Conflict, NotFound, ValidationFailed
@@ -82,7 +82,13 @@ def authenticate(
         record(session, actor=user.id, action="login.locked", now=now)
         return None
     if not verify_password(user.password_hash, password, profile) or not user.active:
-        user.failed_logins += 1
+        # Counted in SQL: parallel guesses must not overwrite each other's count.
+        session.execute(
+            update(StaffUser.__table__)
+            .where(StaffUser.id == user.id)
+            .values(failed_logins=StaffUser.failed_logins + 1)
+        )
+        session.refresh(user, ["failed_logins"])
         if user.failed_logins >= lockout_attempts:
             user.locked_until = now + lockout
             user.failed_logins = 0

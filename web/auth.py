@@ -111,7 +111,10 @@ def login() -> Response | str:
             session.clear()  # nothing from before the login carries over into the staff session
             login_user(Staff(user))
             return redirect(url_for("home.index"))
-        flash(_("Onbekend e-mailadres of verkeerd wachtwoord, of het account is geblokkeerd."), "error")
+        flash(
+            _("Onbekend e-mailadres of verkeerd wachtwoord, of het account is geblokkeerd."),
+            "error",
+        )
     return render_template("auth/login.html", form=form)
 
 

@@ -48,7 +48,9 @@ def _message(status: int) -> str:
     return {
         403: _("U hebt geen toegang tot deze pagina."),
         404: _("Deze pagina bestaat niet (meer)."),
-        409: _("De gegevens zijn intussen gewijzigd. Laad de pagina opnieuw en probeer het nog eens."),
+        409: _(
+            "De gegevens zijn intussen gewijzigd. Laad de pagina opnieuw en probeer het nog eens."
+        ),
         429: _("Te veel pogingen. Wacht even en probeer het dan opnieuw."),
     }.get(status, _("Het verzoek kon niet worden verwerkt."))
 
@@ -60,7 +62,9 @@ def init_app(app: Flask) -> None:
             "security.csrf_refused actor=%s path=%s at=%s", _actor(), request.path,
             utcnow().isoformat(),
         )
-        return _page(400, _("Formulier verlopen"), _("Het formulier was verouderd. Probeer het opnieuw."))
+        return _page(
+            400, _("Formulier verlopen"), _("Het formulier was verouderd. Probeer het opnieuw.")
+        )
 
     @app.errorhandler(MatchingError)
     def domain_error(error: MatchingError):  # type: ignore[no-untyped-def]

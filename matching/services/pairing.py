@@ -25,11 +25,11 @@ def open_match(
     run_id: str | None = None,
     **fields: Any,
 ) -> Match:
-    """Take one of the volunteer's free slots and add the open match, in the caller's transaction."""
+    """Take one of the volunteer's free slots and add the open match (caller's transaction)."""
     if status not in OPEN_MATCH_STATUSES:
         raise ValueError(f"status {status!r} is not an open match status")
     try:
-        # A savepoint, so a refusal leaves the caller's transaction usable and the counter as it was.
+        # A savepoint: a refusal leaves the caller's transaction usable and the counter untouched.
         with session.begin_nested():
             taken = session.execute(
                 update(Volunteer.__table__)

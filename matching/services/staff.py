@@ -51,7 +51,8 @@ def create_user(
 
 
 def list_users(session: Session) -> list[StaffUser]:
-    return list(session.scalars(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name)))
+    query = select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name)
+    return list(session.scalars(query))
 
 
 def get_user(session: Session, user_id: str) -> StaffUser:
@@ -72,7 +73,9 @@ def authenticate(
     lockout: timedelta,
 ) -> StaffUser | None:
     """The user when the password is right and the account is neither disabled nor locked."""
-    user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower()))
+    user = session.scalar(
+        select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
+    )
     if user is None:
         dummy = _DUMMY_HASH.setdefault(profile, hash_password("not-a-real-password", profile))
         verify_password(dummy, password, profile)
@@ -133,7 +136,9 @@ def set_password(
     end_sessions(session, user, action="staff.password_changed", actor=actor)
 
 
-def set_active(session: Session, user: StaffUser, active: bool, *, actor: str | None = None) -> None:
+def set_active(
+    session: Session, user: StaffUser, active: bool, *, actor: str | None = None
+) -> None:
     """Enable or disable an account; disabling ends its sessions at once."""
     if not active and actor == user.id:
         raise Conflict("you cannot disable your own account")

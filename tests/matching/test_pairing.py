@@ -115,7 +115,9 @@ def race(engine: Engine, attempts: list[Callable]) -> list[object]:
     return outcomes
 
 
-def test_two_transactions_race_for_the_same_resident(engine, session, make_volunteer, make_resident):
+def test_two_transactions_race_for_the_same_resident(
+    engine, session, make_volunteer, make_resident
+):
     anne, bert = make_volunteer(), make_volunteer(first_name="Bert")
     resident = make_resident()
     session.commit()
@@ -148,7 +150,9 @@ def test_two_transactions_race_for_the_last_slot(engine, session, make_volunteer
     assert count_open(session, volunteer_id=volunteer.id) == 2
 
 
-def test_a_waiting_transaction_sees_the_committed_slot(engine, session, make_volunteer, make_resident):
+def test_a_waiting_transaction_sees_the_committed_slot(
+    engine, session, make_volunteer, make_resident
+):
     """Deterministic interleaving: B starts while A holds the last slot uncommitted."""
     volunteer = make_volunteer(capacity=1)
     henk, truus = make_resident(), make_resident(first_name="Truus")

@@ -17,7 +17,8 @@ WRONG_PASSWORD = "verkeerd-Vb3kq-wachtwoord"
 
 
 def test_an_unhandled_exception_gives_the_generic_500_page(database_url, translations, make_staff):
-    app = create_app(AppConfig(database_url, TESTING=False, BABEL_TRANSLATION_DIRECTORIES=translations))
+    config = AppConfig(database_url, TESTING=False, BABEL_TRANSLATION_DIRECTORIES=translations)
+    app = create_app(config)
     assert not app.debug
 
     def explode() -> str:
@@ -89,12 +90,13 @@ def test_production_configuration_is_safe(monkeypatch, database_url, make_staff)
     https = {"base_url": "https://maatwerk.example"}
     page = client.get("/login", **https)
     assert "max-age=" in page.headers["Strict-Transport-Security"]
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True))[1]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)[1]
     response = client.post(
         "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token},
         headers={"Referer": "https://maatwerk.example/login"}, **https,
     )
     assert response.status_code == 302
-    [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("maatwerk_session=")]
+    [cookie] = [c for c in response.headers.getlist("Set-Cookie")
+                if c.startswith("maatwerk_session=")]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     app.extensions["maatwerk.engine"].dispose()

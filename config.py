@@ -58,6 +58,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     HSTS = False
 
+    # Behind a reverse proxy, the number of proxies whose X-Forwarded-For to trust; without it
+    # every client shares the proxy's address and so one per-address login limit.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # memory:// counts per worker process; set a shared store (redis://...) with several workers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "10 per 15 minutes")

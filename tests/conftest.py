@@ -87,11 +87,26 @@ def session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@pytest.fixture(scope="session")
+def translations(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The catalogs under web/translations compiled afresh, so tests never read stale .mo files."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    target = tmp_path_factory.mktemp("translations")
+    for po in (ROOT / "web" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = target / po.relative_to(ROOT / "web" / "translations").with_suffix(".mo")
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as source, mo.open("wb") as out:
+            write_mo(out, read_po(source, locale=po.parts[-3]))
+    return str(target)
+
+
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, translations: str) -> Iterator[Flask]:
     from web import create_app
 
-    app = create_app(TestConfig(database_url))
+    app = create_app(TestConfig(database_url, BABEL_TRANSLATION_DIRECTORIES=translations))
     yield app
     app.extensions["maatwerk.engine"].dispose()
 

@@ -6,8 +6,12 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug import Response
@@ -62,6 +66,8 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
@@ -72,43 +78,56 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mailadres"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Wachtwoord"), validators=[DataRequired(), Length(max=200)])
 
 
-def _login_key() -> str:
+def _client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _failed(response: Response) -> bool:
+    """Only refused attempts count towards the per-address limit."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], key_func=_login_key, methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT"], key_func=_client_address, methods=["POST"],
+    deduct_when=_failed,
+)
 def login() -> Response | str:
     form = LoginForm()
     if form.validate_on_submit():
-        session = db_session()
+        db = db_session()
         c = current_app.config
         user = staff_service.authenticate(
-            session, form.email.data or "", form.password.data or "", now=utcnow(),
+            db, form.email.data or "", form.password.data or "", now=utcnow(),
             profile=hash_profile(), lockout_attempts=c["LOGIN_LOCKOUT_ATTEMPTS"],
             lockout=timedelta(minutes=c["LOGIN_LOCKOUT_MINUTES"]),
         )
-        session.commit()
+        db.commit()
         if user is not None:
+            session.clear()  # nothing from before the login carries over into the staff session
             login_user(Staff(user))
             return redirect(url_for("home.index"))
-        flash(_("Unknown e-mail address or wrong password, or the account is locked."), "error")
+        flash(
+            _("Onbekend e-mailadres of verkeerd wachtwoord, of het account is geblokkeerd."),
+            "error",
+        )
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    session = db_session()
-    user = session.get(StaffUser, current_user.id)
+    db = db_session()
+    user = db.get(StaffUser, current_user.id)
     if user is not None:
-        staff_service.end_sessions(session, user, action="logout")
-        session.commit()
+        staff_service.end_sessions(db, user, action="logout", now=utcnow())
+        db.commit()
     logout_user()
-    flash(_("You are logged out."), "info")
+    session.clear()
+    flash(_("U bent uitgelogd."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -123,7 +142,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def require_login() -> Response | None:
         endpoint = request.endpoint or ""
-        if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith("public.") or endpoint.startswith("api."):
+        if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith(("public.", "api.")):
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()  # type: ignore[no-any-return]

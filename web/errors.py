@@ -5,17 +5,23 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug import Response
 from werkzeug.exceptions import HTTPException
 
 from matching.errors import MatchingError
+from matching.store import utcnow
 
 log = logging.getLogger("maatwerk.web")
 
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
+
+
+def _actor() -> str | None:
+    return current_user.id if current_user and current_user.is_authenticated else None
 
 
 def _page(status: int, title: str, message: str) -> tuple[Response | str, int]:
@@ -26,37 +32,59 @@ def _page(status: int, title: str, message: str) -> tuple[Response | str, int]:
     return render_template("error.html", status=status, title=title, message=message), status
 
 
+def _title(status: int) -> str:
+    return {
+        400: _("Verzoek niet begrepen"),
+        403: _("Geen toegang"),
+        404: _("Pagina niet gevonden"),
+        405: _("Niet toegestaan"),
+        409: _("Iemand anders was u voor"),
+        422: _("Controleer de invoer"),
+        429: _("Te veel pogingen"),
+    }.get(status, _("Er ging iets mis"))
+
+
+def _message(status: int) -> str:
+    return {
+        403: _("U hebt geen toegang tot deze pagina."),
+        404: _("Deze pagina bestaat niet (meer)."),
+        409: _(
+            "De gegevens zijn intussen gewijzigd. Laad de pagina opnieuw en probeer het nog eens."
+        ),
+        429: _("Te veel pogingen. Wacht even en probeer het dan opnieuw."),
+    }.get(status, _("Het verzoek kon niet worden verwerkt."))
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError):  # type: ignore[no-untyped-def]
-        log.warning("security.csrf_refused path=%s", request.path)
-        return _page(400, _("Form expired"), _("The form was out of date. Please try again."))
+        log.warning(
+            "security.csrf_refused actor=%s path=%s at=%s", _actor(), request.path,
+            utcnow().isoformat(),
+        )
+        return _page(
+            400, _("Formulier verlopen"), _("Het formulier was verouderd. Probeer het opnieuw.")
+        )
 
     @app.errorhandler(MatchingError)
     def domain_error(error: MatchingError):  # type: ignore[no-untyped-def]
-        return _page(error.status, _("That did not work"), error.message)
+        # Services speak English keys; the page shows a Dutch message chosen by status.
+        return _page(error.status, _title(error.status), _message(error.status))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-        titles = {
-            403: _("No access"),
-            404: _("Page not found"),
-            405: _("Not allowed"),
-            409: _("Someone else was first"),
-            429: _("Too many attempts"),
-        }
-        messages = {
-            403: _("You do not have access to this page."),
-            404: _("This page does not exist (any more)."),
-            429: _("Too many attempts. Please wait a while and try again."),
-        }
         status = error.code or 500
-        return _page(
-            status, titles.get(status, _("Something went wrong")),
-            messages.get(status, _("The request could not be handled.")),
-        )
+        if status == 429:
+            log.warning(
+                "security.rate_limited actor=%s path=%s at=%s", _actor(), request.path,
+                utcnow().isoformat(),
+            )
+        return _page(status, _title(status), _message(status))
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):  # type: ignore[no-untyped-def]
         log.exception("unhandled error on %s", request.path)
-        return _page(500, _("Something went wrong"), _("An unexpected error occurred. It has been logged."))
+        return _page(
+            500, _("Er ging iets mis"),
+            _("Er is een onverwachte fout opgetreden. Die is vastgelegd."),
+        )

@@ -27,7 +27,9 @@ def record(
         subject_id=subject_id, fields=sorted(fields),
     )
     session.add(event)
-    log.info("%s actor=%s subject=%s:%s", action, actor, kind, subject_id)
+    log.info(
+        "%s actor=%s subject=%s:%s at=%s", action, actor, kind, subject_id, event.at.isoformat()
+    )
     return event
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from matching.errors import Conflict, ValidationFailed
+from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.store import ROLES, StaffUser
 from matching.store.staff import new_session_token
 
@@ -18,10 +18,19 @@ _DUMMY_HASH: dict[HashProfile, str] = {}
 
 
 def create_user(
-    session: Session, *, email: str, name: str, role: str, password: str, profile: HashProfile
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    profile: HashProfile,
+    actor: str | None = None,
 ) -> StaffUser:
     email = email.strip().lower()
     errors: dict[str, str] = {}
+    if not name.strip() or len(name) > 120:
+        errors["name"] = "invalid_name"
     if role not in ROLES:
         errors["role"] = "unknown_role"
     if "@" not in email or len(email) > 254:
@@ -37,7 +46,19 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record(session, actor=None, action="staff.created", subject=("staff", user.id))
+    record(session, actor=actor, action="staff.created", subject=("staff", user.id))
+    return user
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    query = select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name)
+    return list(session.scalars(query))
+
+
+def get_user(session: Session, user_id: str) -> StaffUser:
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound("staff user not found")
     return user
 
 
@@ -52,7 +73,9 @@ def authenticate(
     lockout: timedelta,
 ) -> StaffUser | None:
     """The user when the password is right and the account is neither disabled nor locked."""
-    user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower()))
+    user = session.scalar(
+        select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
+    )
     if user is None:
         dummy = _DUMMY_HASH.setdefault(profile, hash_password("not-a-real-password", profile))
         verify_password(dummy, password, profile)
@@ -62,7 +85,13 @@ def authenticate(
         record(session, actor=user.id, action="login.locked", now=now)
         return None
     if not verify_password(user.password_hash, password, profile) or not user.active:
-        user.failed_logins += 1
+        # Counted in SQL: parallel guesses must not overwrite each other's count.
+        session.execute(
+            update(StaffUser.__table__)
+            .where(StaffUser.id == user.id)
+            .values(failed_logins=StaffUser.failed_logins + 1)
+        )
+        session.refresh(user, ["failed_logins"])
         if user.failed_logins >= lockout_attempts:
             user.locked_until = now + lockout
             user.failed_logins = 0
@@ -77,20 +106,41 @@ def authenticate(
     return user
 
 
-def end_sessions(session: Session, user: StaffUser, *, action: str) -> None:
+def end_sessions(
+    session: Session,
+    user: StaffUser,
+    *,
+    action: str,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> None:
     """Invalidate every session of this user: each cookie carries the old token."""
     user.session_token = new_session_token()
-    record(session, actor=user.id, action=action)
+    record(
+        session, actor=actor or user.id, action=action, subject=("staff", user.id), now=now
+    )
     session.flush()
 
 
-def set_password(session: Session, user: StaffUser, password: str, profile: HashProfile) -> None:
+def set_password(
+    session: Session,
+    user: StaffUser,
+    password: str,
+    profile: HashProfile,
+    *,
+    actor: str | None = None,
+) -> None:
     if problem := password_problem(password, email=user.email, name=user.name):
         raise ValidationFailed({"password": problem})
     user.password_hash = hash_password(password, profile)
-    end_sessions(session, user, action="staff.password_changed")
+    end_sessions(session, user, action="staff.password_changed", actor=actor)
 
 
-def set_active(session: Session, user: StaffUser, active: bool) -> None:
+def set_active(
+    session: Session, user: StaffUser, active: bool, *, actor: str | None = None
+) -> None:
+    """Enable or disable an account; disabling ends its sessions at once."""
+    if not active and actor == user.id:
+        raise Conflict("you cannot disable your own account")
     user.active = active
-    end_sessions(session, user, action="staff.enabled" if active else "staff.disabled")
+    end_sessions(session, user, action="staff.enabled" if active else "staff.disabled", actor=actor)

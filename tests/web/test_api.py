@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 import config
+from matching.errors import ValidationFailed
 from matching.services import api_tokens
 from matching.store import ApiToken, AuditEvent, Resident, Volunteer, schema, utcnow
 from matching.store import Interest, Language
@@ -86,7 +87,7 @@ def test_a_token_is_stored_only_as_its_hash(session, issue):
 
 
 def test_issue_refuses_an_unknown_scope_and_a_missing_organisation(session):
-    with pytest.raises(Exception) as failure:
+    with pytest.raises(ValidationFailed) as failure:
         api_tokens.issue(session, organisation=" ", scope="admin", created_by=None, now=utcnow())
     assert failure.value.errors == {"organisation": "required", "scope": "invalid_choice"}
 

@@ -368,3 +368,10 @@ def test_the_api_keeps_to_its_openapi_document(app, session, writer, make_volunt
             assert "HEALTHCANARY" not in response.text
 
         keeps_to_the_document()
+
+
+def test_every_validation_key_has_a_dutch_message():
+    from matching.services.validation import KEYS
+    from web.api.problems import FIELD_MESSAGES
+
+    assert set(KEYS) <= set(FIELD_MESSAGES)

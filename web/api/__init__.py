@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api, Blueprint
-from matching.errors import MatchingError
 from werkzeug.exceptions import HTTPException
+
+from matching.errors import MatchingError
 
 from ..security import csrf
 from . import people, problems, tokens

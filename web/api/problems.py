@@ -1,7 +1,6 @@
 """Errors of the partner API as RFC 9457 problem details (application/problem+json)."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,8 +11,6 @@ from werkzeug import Response
 from werkzeug.exceptions import HTTPException
 
 from matching.errors import MatchingError, ValidationFailed
-
-log = logging.getLogger("maatwerk.api")
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -44,7 +41,6 @@ TITLES: dict[int, Any] = {
     401: _l("Niet geauthenticeerd"),
     403: _l("Geen toegang"),
     404: _l("Niet gevonden"),
-    405: _l("Methode niet toegestaan"),
     409: _l("Conflict"),
     422: _l("Ongeldige gegevens"),
     429: _l("Te veel verzoeken"),
@@ -102,10 +98,6 @@ def http_error(error: HTTPException) -> Response:
                        errors=parser_errors(data["messages"]))
     if status == 400:
         return problem(400, _("Het verzoek kon niet worden gelezen (is de body geldige JSON?)."))
-    if status == 405:
-        return problem(405, _("Deze methode is hier niet toegestaan."),
-                       headers={"Allow": ", ".join(error.valid_methods or [])}  # type: ignore[attr-defined]
-                       if getattr(error, "valid_methods", None) else None)
     return problem(status, str(TITLES.get(status, _("Het verzoek kon niet worden afgehandeld."))))
 
 

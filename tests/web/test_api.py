@@ -375,3 +375,12 @@ def test_every_validation_key_has_a_dutch_message():
     from web.api.problems import FIELD_MESSAGES
 
     assert set(KEYS) <= set(FIELD_MESSAGES)
+
+
+def test_the_api_takes_a_bearer_token_instead_of_a_csrf_token(app, client, writer, logged_in):
+    assert app.config["WTF_CSRF_ENABLED"]
+    staff = logged_in("coordinator")
+    assert staff.post("/logout").status_code == 400  # the staff side still demands CSRF tokens
+    response = staff.post(f"{API}/volunteers", headers=writer, json={"first_name": "Lin"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers

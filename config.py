@@ -67,6 +67,7 @@ class Config:
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "10 per 15 minutes")
     LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("LOGIN_LOCKOUT_ATTEMPTS", "10"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")  # per partner token
 
     # argon2id parameters (RFC 9106 second recommendation); tests lower them.
     ARGON2_TIME_COST = 3

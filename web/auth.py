@@ -30,7 +30,9 @@ login_manager = LoginManager()
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Endpoints reachable without a staff login; everything else is refused.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "home.healthz", "i18n.switch"}
+# "api.*" endpoints authenticate with bearer tokens instead (web/api/tokens.py); the API's
+# OpenAPI document is public.
+PUBLIC_ENDPOINTS = {"auth.login", "static", "home.healthz", "i18n.switch", "api-docs.openapi_json"}
 
 
 class Staff(UserMixin):
@@ -144,6 +146,8 @@ def init_app(app: Flask) -> None:
         endpoint = request.endpoint or ""
         if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith(("public.", "api.")):
             return None
+        if request.routing_exception is not None and request.path.startswith("/api/"):
+            return None  # an unknown API path or method: its 404/405 problem, not the login page
         if not current_user.is_authenticated:
             return login_manager.unauthorized()  # type: ignore[no-any-return]
         return None

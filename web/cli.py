@@ -1,6 +1,7 @@
 """The `maatwerk` command: Flask's CLI for this app plus our own commands."""
 from __future__ import annotations
 
+import getpass
 import secrets
 from datetime import date
 
@@ -11,10 +12,11 @@ from flask.cli import FlaskGroup, with_appcontext
 from config import INSTANCE
 
 from matching.errors import MatchingError
+from matching.services import api_tokens
 from matching.services import demo as demo_service
 from matching.services import geocoding
 from matching.services import staff as staff_service
-from matching.store import StaffUser
+from matching.store import API_SCOPES, StaffUser, utcnow
 from matching.store import schema
 
 from . import create_app
@@ -151,3 +153,48 @@ def geo_import(file_or_url: str) -> None:
         raise click.ClickException(f"{len(lines)} bad lines; nothing imported") from error
     session.commit()
     click.echo(f"{count} postcode areas imported")
+
+
+@main.command("create-api-token")
+@click.option("--organisation", required=True, help="The partner organisation, e.g. Buurtteam Overvecht.")
+@click.option("--scope", type=click.Choice(API_SCOPES), required=True, help="read: GET only.")
+@click.option("--name", default="", help="What the token is for, to tell tokens apart.")
+@click.option("--created-by", default=getpass.getuser, show_default="the system user")
+@with_appcontext
+def create_api_token(organisation: str, scope: str, name: str, created_by: str) -> None:
+    """Issue a partner API token; it is printed once and only its hash is stored."""
+    session = db_session()
+    try:
+        row, token = api_tokens.issue(session, organisation=organisation, scope=scope, name=name,
+                                      created_by=created_by, now=utcnow())
+    except MatchingError as error:
+        raise click.ClickException(error.message) from error
+    session.commit()
+    click.echo(f"{scope} token {row.prefix} for {row.organisation} (shown only this once):")
+    click.echo(token)
+
+
+@main.command("revoke-api-token")
+@click.argument("prefix")
+@click.option("--revoked-by", default=getpass.getuser, show_default="the system user")
+@with_appcontext
+def revoke_api_token(prefix: str, revoked_by: str) -> None:
+    """Make the partner API token with this PREFIX unusable."""
+    session = db_session()
+    try:
+        row = api_tokens.revoke(session, prefix, actor=revoked_by, now=utcnow())
+    except MatchingError as error:
+        raise click.ClickException(error.message) from error
+    session.commit()
+    click.echo(f"token {row.prefix} of {row.organisation} revoked")
+
+
+@main.command("list-api-tokens")
+@with_appcontext
+def list_api_tokens() -> None:
+    """Show every partner API token (prefix, scope, organisation, last use; never the secret)."""
+    for row in api_tokens.tokens(db_session()):
+        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+        used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+        click.echo(f"{row.prefix}  {row.scope:5}  {state:18}  last used {used:16}  "
+                   f"{row.organisation} {row.name}".rstrip())

@@ -1,4 +1,5 @@
 """SQLAlchemy models and the engine / session factory."""
+from .api_tokens import API_SCOPES, ApiToken
 from .base import Base, utcnow
 from .matches import (
     END_REASONS, MATCH_STATUSES, OPEN_MATCH_STATUSES, CheckIn, Exclusion, Match, MatchRun,
@@ -13,7 +14,7 @@ from .session import make_engine, make_session_factory
 from .staff import ROLES, AuditEvent, StaffUser
 
 __all__ = [
-    "Activity", "AuditEvent", "Base", "CheckIn", "Consent", "END_REASONS", "Exclusion", "GENDERS",
+    "API_SCOPES", "Activity", "ApiToken", "AuditEvent", "Base", "CheckIn", "Consent", "END_REASONS", "Exclusion", "GENDERS",
     "GeocodeCache", "Interest", "Language", "MATCH_STATUSES", "Match", "MatchRun",
     "OPEN_MATCH_STATUSES", "OutboxMessage", "PostcodeArea", "REFERRAL_SOURCES",
     "RESIDENT_STATUSES", "ROLES", "Resident", "StaffUser", "TARGET_GROUPS", "VOLUNTEER_STATUSES",

@@ -43,7 +43,9 @@ def sign_in(app: Flask, make_staff, role: str) -> tuple[FlaskClient, StaffUser]:
 
 
 def test_the_allow_list_is_small_and_known():
-    assert PUBLIC_ENDPOINTS == {"auth.login", "static", "home.healthz", "i18n.switch"}
+    assert PUBLIC_ENDPOINTS == {
+        "auth.login", "static", "home.healthz", "i18n.switch", "api-docs.openapi_json"
+    }
 
 
 def test_every_route_refuses_anonymous_visitors_except_the_allow_list(app, client):

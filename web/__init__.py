@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import Config, from_environment
 
-from . import auth, db, errors, home, i18n, security
+from . import auth, db, errors, home, i18n, outbox, security
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -20,4 +20,5 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(home.bp)
+    app.register_blueprint(outbox.bp)
     return app

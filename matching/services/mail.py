@@ -120,6 +120,16 @@ def enqueue(
     return message
 
 
+def recent(session: Session, *, status: str | None = None, limit: int = 200) -> list[OutboxMessage]:
+    """Outbox messages for staff: failed ones first, then the newest."""
+    query = select(OutboxMessage)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    failed_first = (OutboxMessage.status == "failed").desc()
+    query = query.order_by(failed_first, OutboxMessage.created_at.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
 def retry(session: Session, message_id: str, *, now: datetime) -> OutboxMessage:
     """Put a failed message back in the queue for a fresh round of attempts."""
     message = session.get(OutboxMessage, message_id)

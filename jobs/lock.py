@@ -97,10 +97,11 @@ class FileLock:
 def lock_for(database_url: str) -> SchedulerLock:
     """The guard that fits the database: schedulers sharing a database share its lock."""
     url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
+    backend = url.get_backend_name()
+    if backend in {"postgresql", "postgres"}:
         return AdvisoryLock(database_url)
-    if url.get_backend_name() != "sqlite":
-        raise ValueError(f"no scheduler lock for {url.get_backend_name()!r} databases")
+    if backend != "sqlite":
+        raise ValueError(f"no scheduler lock for {backend!r} databases")
     database = url.database
     directory = Path(database).resolve().parent if database and database != ":memory:" else INSTANCE
     return FileLock(directory / "scheduler.lock")

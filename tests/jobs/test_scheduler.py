@@ -198,3 +198,47 @@ def test_job_table_is_invisible_to_alembic_check(job_database):
         connection.commit()
     schema.check(engine)  # raises when models and migrations differ
     engine.dispose()
+
+
+def test_lock_kind_follows_the_database(tmp_path):
+    from jobs.lock import AdvisoryLock, FileLock, lock_for
+
+    sqlite_lock = lock_for(f"sqlite:///{tmp_path}/db/maatwerk.sqlite")
+    assert isinstance(sqlite_lock, FileLock)
+    assert sqlite_lock.path == tmp_path / "db" / "scheduler.lock"
+    assert isinstance(lock_for("postgresql://u:p@localhost/x"), AdvisoryLock)
+    assert isinstance(lock_for("postgres://u:p@localhost/x"), AdvisoryLock)
+    with pytest.raises(ValueError, match="no scheduler lock"):
+        lock_for("mysql://u:p@localhost/x")
+
+
+def test_file_lock_admits_one_holder_at_a_time(tmp_path):
+    from jobs.lock import FileLock
+
+    first, second = FileLock(tmp_path / "scheduler.lock"), FileLock(tmp_path / "scheduler.lock")
+    assert first.acquire() and first.held()
+    assert not second.acquire() and not second.held()
+    first.release()
+    assert second.acquire()
+    second.release()
+
+
+def test_advisory_lock_is_exclusive_and_its_loss_is_noticed(postgres_url):
+    from jobs.lock import ADVISORY_KEY, AdvisoryLock
+
+    leader, standby = AdvisoryLock(postgres_url), AdvisoryLock(postgres_url)
+    try:
+        assert leader.acquire() and leader.held()
+        assert not standby.acquire()
+        # The database drops the leader's session (restart, network): the lock goes with it.
+        engine = make_engine(postgres_url)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND objid = :key"), {"key": ADVISORY_KEY})
+        engine.dispose()
+        assert not leader.held()
+        assert standby.acquire()
+    finally:
+        leader.release()
+        standby.release()

@@ -44,3 +44,23 @@ def test_run_outbox_dispatch_writes_the_files(engine, session, database_url, tmp
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
     with make_session_factory(engine)() as fresh:
         assert fresh.query(OutboxMessage.status).scalar() == "sent"
+
+
+def test_jobs_and_web_do_not_import_each_other_and_services_not_flask():
+    code = (
+        "import sys\n"
+        "import jobs.cli, jobs.scheduler, jobs.tasks, jobs.lock\n"
+        "import matching.services.mail, matching.services.links, matching.services.dispatch\n"
+        "assert not [m for m in sys.modules if m == 'web' or m.startswith(('web.', 'flask'))]\n"
+    )
+    check = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert check.returncode == 0, check.stderr
+    code = (
+        "import sys\n"
+        "import web, web.outbox\n"
+        "assert not [m for m in sys.modules if m == 'jobs' or m.startswith('jobs.')]\n"
+    )
+    check = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert check.returncode == 0, check.stderr

@@ -38,7 +38,8 @@ class MaatwerkGroup(FlaskGroup):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.LAZY:
             module, _sep, attribute = self.LAZY[name].partition(":")
-            return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
         return super().get_command(ctx, name)
 
 

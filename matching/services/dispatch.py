@@ -46,7 +46,9 @@ class SendReport:
 
 
 @dataclass(frozen=True)
-class _Claimed:
+class ClaimedMessage:
+    """The fields of one claimed message, read in the claiming transaction."""
+
     id: str
     to_address: str
     subject: str
@@ -60,7 +62,7 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 
-def build_message(claimed: _Claimed, sender: str, now: datetime) -> EmailMessage:
+def build_message(claimed: ClaimedMessage, sender: str, now: datetime) -> EmailMessage:
     """A multipart/alternative message; its Message-ID is stable across retries."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "maatwerk.local"
     message = EmailMessage()
@@ -124,7 +126,9 @@ def send_due(
     return report
 
 
-def _claim(session_factory: Callable[[], Session], message_id: str, now: datetime) -> _Claimed | None:
+def _claim(
+    session_factory: Callable[[], Session], message_id: str, now: datetime
+) -> ClaimedMessage | None:
     with session_factory() as session, session.begin():
         # Conditional update: of two dispatchers that saw this message due, one updates it.
         result = session.execute(
@@ -139,7 +143,7 @@ def _claim(session_factory: Callable[[], Session], message_id: str, now: datetim
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None
         row = session.get_one(OutboxMessage, message_id)
-        return _Claimed(row.id, row.to_address, row.subject, row.body_text, row.body_html,
+        return ClaimedMessage(row.id, row.to_address, row.subject, row.body_text, row.body_html,
                         row.attempts)
 
 
@@ -154,7 +158,7 @@ def _record_sent(session_factory: Callable[[], Session], message_id: str, now: d
 
 
 def _record_failure(
-    session_factory: Callable[[], Session], claimed: _Claimed, summary: str, now: datetime
+    session_factory: Callable[[], Session], claimed: ClaimedMessage, summary: str, now: datetime
 ) -> bool:
     """Schedule the next attempt, or give up after MAX_ATTEMPTS; True when given up."""
     give_up = claimed.attempts >= MAX_ATTEMPTS
@@ -196,7 +200,9 @@ class SmtpTransport:
 class FileTransport:
     """Writes each message as an .eml file: complete or not at all."""
 
-    def __init__(self, directory: str | Path, sender: str = "Maatwerk <noreply@maatwerk.local>") -> None:
+    def __init__(
+        self, directory: str | Path, sender: str = "Maatwerk <noreply@maatwerk.local>"
+    ) -> None:
         self.directory = Path(directory)
         self.sender = sender
 

@@ -1,4 +1,4 @@
-"""E-mails into the outbox: rendered (Dutch or English, text and HTML) inside the caller's transaction."""
+"""E-mails into the outbox: Dutch or English, text and HTML, in the caller's transaction."""
 from __future__ import annotations
 
 import re
@@ -8,8 +8,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from email.headerregistry import Address
+
+from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError

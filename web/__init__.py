@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import Config, from_environment
 
-from . import api, auth, db, errors, home, i18n, security, staff
+from . import api, auth, db, errors, home, i18n, outbox, security, staff
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -21,5 +21,6 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(outbox.bp)
     api.init_app(app)
     return app

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+import importlib
 import secrets
 from datetime import date
 
@@ -28,7 +29,24 @@ def _app_factory():  # type: ignore[no-untyped-def]
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_app_factory, add_version_option=False)
+class MaatwerkGroup(FlaskGroup):
+    """Flask's group plus command groups of other packages, imported only when called."""
+
+    # web never imports jobs at module level: the arrows stay web -> matching, jobs -> matching.
+    LAZY = {"jobs": "jobs.cli:jobs", "scheduler": "jobs.cli:scheduler"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            module, _sep, attribute = self.LAZY[name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=MaatwerkGroup, create_app=_app_factory, add_version_option=False)
 def main() -> None:
     """Maatwerk: buddy matching for the Vrijwilligers Centrale Utrecht."""
 
@@ -119,14 +137,6 @@ def _remember_demo_login(password: str) -> None:
 def _recall_demo_login() -> str:
     path = INSTANCE / "demo-login.txt"
     return "demo login:\n" + path.read_text() if path.exists() else "no demo login recorded"
-
-
-@main.command("scheduler")
-def scheduler() -> None:
-    """Run the one scheduler process (never inside web workers)."""
-    from jobs.scheduler import run
-
-    run()
 
 
 @main.group()

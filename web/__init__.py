@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import Config, from_environment
 
-from . import auth, db, errors, home, i18n, security
+from . import auth, db, errors, home, i18n, public, residents, security, volunteers
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -20,4 +20,7 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(home.bp)
+    app.register_blueprint(volunteers.bp)
+    app.register_blueprint(residents.bp)
+    app.register_blueprint(public.bp)
     return app

@@ -1,0 +1,100 @@
+"""Public forms: a volunteer signs up, a professional refers a resident. No login needed."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from werkzeug import Response
+
+from matching.errors import ValidationFailed
+from matching.services import consents, profiles
+from matching.store import utcnow
+
+from . import labels
+from .db import db_session
+from .profile_forms import REFERRAL_FIELDS, SIGNUP_FIELDS, form_data, tags
+from .security import limiter
+
+bp = Blueprint("public", __name__)
+# A field people never see (hidden by the stylesheet) but form-filling bots do fill in.
+HONEYPOT = "website"
+
+
+def _limit() -> str:
+    return str(current_app.config["PUBLIC_FORM_LIMIT"])
+
+
+def _text_version() -> str:
+    """The consent text version the person was shown (the current one unless still valid)."""
+    version = request.form.get("text_version", "")
+    return version if version in consents.CONSENT_TEXTS else consents.CURRENT_VERSION
+
+
+def _render(template: str, purpose: str, values: dict[str, Any], errors: dict[str, str]) -> str:
+    return render_template(
+        template, values=values, errors=errors, tags=tags(db_session()), labels=labels,
+        consent_text=consents.text(purpose), text_version=consents.CURRENT_VERSION,
+    )
+
+
+@bp.route("/aanmelden", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"])
+def signup() -> Response | str | tuple[str, int]:
+    if request.method == "GET":
+        return _render("public/signup.html", "profile", {}, {})
+    if request.form.get(HONEYPOT):
+        return redirect(url_for("public.signed_up"))
+    session = db_session()
+    data = form_data(request.form, SIGNUP_FIELDS)
+    missing = {} if request.form.get("consent") == "yes" else {"consent": "required"}
+    try:
+        volunteer = profiles.create_volunteer(session, data, actor="public:signup", now=utcnow(),
+                                              source="signup", status="new")
+        if missing:
+            raise ValidationFailed(missing)
+        consents.give(session, "volunteer", volunteer.id, "profile", _text_version(), "signup",
+                      utcnow())
+    except ValidationFailed as failure:
+        session.rollback()
+        values = {**data, "availability": [int(s) for s in data["availability"] if s.isdigit()]}
+        return _render("public/signup.html", "profile", values,
+                       labels.error_messages({**failure.errors, **missing})), 422
+    session.commit()
+    return redirect(url_for("public.signed_up"))
+
+
+@bp.get("/aanmelden/bedankt")
+def signed_up() -> str:
+    return render_template("public/thanks.html", referral=False)
+
+
+@bp.route("/verwijzen", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"])
+def refer() -> Response | str | tuple[str, int]:
+    if request.method == "GET":
+        return _render("public/referral.html", "referral", {}, {})
+    if request.form.get(HONEYPOT):
+        return redirect(url_for("public.referred"))
+    session = db_session()
+    data = form_data(request.form, REFERRAL_FIELDS)
+    if data.get("referral_source") not in labels.PROFESSIONAL_SOURCES:
+        data["referral_source"] = "-"  # only the professional sources are offered here
+    missing = {} if request.form.get("agreed") == "yes" else {"agreed": "required"}
+    try:
+        resident = profiles.create_resident(session, data, actor="public:referral", now=utcnow(),
+                                            referral=True)
+        if missing:
+            raise ValidationFailed(missing)
+        consents.give(session, "resident", resident.id, "referral", _text_version(), "referrer",
+                      utcnow())
+    except ValidationFailed as failure:
+        session.rollback()
+        return _render("public/referral.html", "referral", data,
+                       labels.error_messages({**failure.errors, **missing})), 422
+    session.commit()
+    return redirect(url_for("public.referred"))
+
+
+@bp.get("/verwijzen/bedankt")
+def referred() -> str:
+    return render_template("public/thanks.html", referral=True)

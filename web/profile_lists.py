@@ -93,7 +93,8 @@ def _ordered(kind: str, statement: Select[Any], sort: str, descending: bool) -> 
         "waiting": [Resident.waiting_since],
         "postcode": [model.postcode],
     }[sort]
-    ordered = [c.desc() if descending else c.asc() for c in columns]
+    # Empty values (not yet waiting, no postcode) go last either way, on both databases.
+    ordered = [(c.desc() if descending else c.asc()).nulls_last() for c in columns]
     # The id makes the order total, so pages never repeat or skip a row.
     return statement.order_by(*ordered, model.id)
 

@@ -45,6 +45,9 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Maatwerk <noreply@maatwerk.local>")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE / "outbox"))
 
+    # A standby scheduler tries to take over this often; the leader checks its lock as often.
+    SCHEDULER_RETRY_SECONDS = float(os.environ.get("SCHEDULER_RETRY_SECONDS", "30"))
+
     BABEL_DEFAULT_LOCALE = "nl"
     LANGUAGES = ("nl", "en")
     BABEL_DEFAULT_TIMEZONE = TIMEZONE

@@ -39,5 +39,14 @@ class Forbidden(MatchingError):
 
 
 class InvalidLink(MatchingError):
+    """A link that cannot be used; `reason` says why, so the page can offer a fresh one."""
+
     status = 400
     code = "invalid_link"
+    REASONS = ("bad_signature", "wrong_purpose", "expired", "unknown")
+
+    def __init__(self, reason: str, *, link_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason if reason in self.REASONS else "unknown"
+        # Set only for an expired link: enough to issue a new one, and no personal data.
+        self.link_id = link_id

@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import Config, from_environment
 
-from . import auth, db, errors, home, i18n, public, residents, security, volunteers
+from . import auth, db, errors, home, i18n, outbox, public, residents, security, volunteers
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -23,4 +23,5 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(volunteers.bp)
     app.register_blueprint(residents.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(outbox.bp)
     return app

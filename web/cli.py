@@ -1,6 +1,7 @@
 """The `maatwerk` command: Flask's CLI for this app plus our own commands."""
 from __future__ import annotations
 
+import importlib
 import secrets
 from datetime import date
 
@@ -26,7 +27,24 @@ def _app_factory():  # type: ignore[no-untyped-def]
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_app_factory, add_version_option=False)
+class MaatwerkGroup(FlaskGroup):
+    """Flask's group plus command groups of other packages, imported only when called."""
+
+    # web never imports jobs at module level: the arrows stay web -> matching, jobs -> matching.
+    LAZY = {"jobs": "jobs.cli:jobs"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            module, _sep, attribute = self.LAZY[name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=MaatwerkGroup, create_app=_app_factory, add_version_option=False)
 def main() -> None:
     """Maatwerk: buddy matching for the Vrijwilligers Centrale Utrecht."""
 

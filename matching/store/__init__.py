@@ -3,7 +3,8 @@ from .base import Base, utcnow
 from .matches import (
     END_REASONS, MATCH_STATUSES, OPEN_MATCH_STATUSES, CheckIn, Exclusion, Match, MatchRun,
 )
-from .outbox import OutboxMessage
+from .links import LINK_PURPOSES, Link
+from .outbox import OUTBOX_STATUSES, OutboxMessage
 from .people import (
     GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOLUNTEER_STATUSES, Activity,
     Consent, Interest, Language, Resident, Volunteer,
@@ -14,8 +15,9 @@ from .staff import ROLES, AuditEvent, StaffUser
 
 __all__ = [
     "Activity", "AuditEvent", "Base", "CheckIn", "Consent", "END_REASONS", "Exclusion", "GENDERS",
-    "GeocodeCache", "Interest", "Language", "MATCH_STATUSES", "Match", "MatchRun",
-    "OPEN_MATCH_STATUSES", "OutboxMessage", "PostcodeArea", "REFERRAL_SOURCES",
+    "GeocodeCache", "Interest", "LINK_PURPOSES", "Language", "Link", "MATCH_STATUSES", "Match",
+    "MatchRun",
+    "OPEN_MATCH_STATUSES", "OUTBOX_STATUSES", "OutboxMessage", "PostcodeArea", "REFERRAL_SOURCES",
     "RESIDENT_STATUSES", "ROLES", "Resident", "StaffUser", "TARGET_GROUPS", "VOLUNTEER_STATUSES",
     "Volunteer", "make_engine", "make_session_factory", "utcnow",
 ]

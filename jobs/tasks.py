@@ -1,0 +1,28 @@
+"""Job functions: thin, each opens its sessions from the configuration and calls one service."""
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import from_environment
+from matching.services.dispatch import send_due, transport_from_config
+from matching.store import make_engine, make_session_factory, utcnow
+
+log = logging.getLogger("maatwerk.jobs")
+
+
+@cache
+def sessions(database_url: str) -> sessionmaker[Session]:
+    """One engine per database for the life of the scheduler process, made on first use."""
+    return make_session_factory(make_engine(database_url))
+
+
+def dispatch_outbox() -> None:
+    """Send the e-mails whose time has come."""
+    config = from_environment()
+    report = send_due(sessions(config.DATABASE_URL), transport_from_config(config), now=utcnow())
+    if report.sent or report.retrying or report.failed:
+        log.info("outbox.dispatch sent=%d retrying=%d failed=%d skipped=%d",
+                 report.sent, report.retrying, report.failed, report.skipped)

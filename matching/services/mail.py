@@ -1,0 +1,145 @@
+"""E-mails into the outbox: Dutch or English, text and HTML, in the caller's transaction."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from email.headerregistry import Address
+
+from email_validator import EmailNotValidError, validate_email
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from matching.errors import Conflict, NotFound, ValidationFailed
+from matching.store import OutboxMessage
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "mail"
+LOCALES = ("nl", "en")
+SUBJECT_MAX = 200
+ADDRESS_MAX = 254
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def _environment(directory: str) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render(
+    template: str, context: dict[str, Any], locale: str, *, directory: Path = TEMPLATES
+) -> Rendered:
+    """Subject, text and HTML of `template` in `locale` (Dutch when the locale is unknown)."""
+    if not re.fullmatch(r"[a-z0-9_]+", template):
+        raise ValueError(f"bad mail template name {template!r}")
+    locale = locale if locale in LOCALES else "nl"
+    env = _environment(str(directory))
+    values = {**context, "locale": locale}
+    text_template = env.get_template(f"{template}.{locale}.txt")
+    subject = "".join(text_template.blocks["subject"](text_template.new_context(values)))
+    return Rendered(
+        subject=clean_subject(subject),
+        text=text_template.render(values),
+        html=env.get_template(f"{template}.{locale}.html").render(values),
+    )
+
+
+def clean_subject(subject: str) -> str:
+    """One line: every run of whitespace or control characters becomes a single space."""
+    return " ".join(_CONTROL.sub(" ", subject).split())[:SUBJECT_MAX]
+
+
+def recipient(to: str | tuple[str, str]) -> str:
+    """The To header value for one valid address, optionally with a display name.
+
+    A name loses its control characters (so never a second header line); an address
+    containing any is refused.
+    """
+    name, address = ("", to) if isinstance(to, str) else to
+    if _CONTROL.search(address) or "," in address or ";" in address:
+        raise ValidationFailed({"to": "invalid_email"})
+    try:
+        normalized = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationFailed({"to": "invalid_email"}) from None
+    name = " ".join(_CONTROL.sub(" ", name).split())
+    formatted = str(Address(display_name=name, addr_spec=normalized)) if name else normalized
+    if len(formatted) > ADDRESS_MAX:
+        formatted = normalized
+    if len(formatted) > ADDRESS_MAX:
+        raise ValidationFailed({"to": "invalid_email"})
+    return formatted
+
+
+def enqueue(
+    session: Session,
+    *,
+    dedupe_key: str,
+    to: str | tuple[str, str],
+    template: str,
+    context: dict[str, Any],
+    locale: str,
+    subject_kind: str | None = None,
+    subject_id: str | None = None,
+    now: datetime,
+) -> OutboxMessage | None:
+    """Add a rendered message to the outbox; None when `dedupe_key` was already used."""
+    if not dedupe_key or len(dedupe_key) > 200:
+        raise ValueError("dedupe_key must be 1 to 200 characters")
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+        return None
+    rendered = render(template, context, locale)
+    message = OutboxMessage(
+        dedupe_key=dedupe_key, to_address=recipient(to), subject=rendered.subject,
+        body_text=rendered.text, body_html=rendered.html, status="pending", attempts=0,
+        next_attempt_at=now, created_at=now, subject_kind=subject_kind, subject_id=subject_id,
+    )
+    # A concurrent transaction may insert the same key after our check: the unique index
+    # refuses ours, and the savepoint keeps the caller's transaction usable.
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None
+    return message
+
+
+def recent(session: Session, *, status: str | None = None, limit: int = 200) -> list[OutboxMessage]:
+    """Outbox messages for staff: failed ones first, then the newest."""
+    query = select(OutboxMessage)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    failed_first = (OutboxMessage.status == "failed").desc()
+    query = query.order_by(failed_first, OutboxMessage.created_at.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def retry(session: Session, message_id: str, *, now: datetime) -> OutboxMessage:
+    """Put a failed message back in the queue for a fresh round of attempts."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound("outbox_message")
+    if message.status != "failed":
+        raise Conflict("not_failed")
+    message.status = "pending"
+    message.attempts = 0
+    message.next_attempt_at = now
+    session.flush()
+    return message

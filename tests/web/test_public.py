@@ -41,6 +41,9 @@ def test_signup_page_is_public_with_consent_text_and_honeypot(client, session):
     assert "Ik meld mij aan als vrijwilliger" in page and 'name="website"' in page
     assert page.count('name="availability"') == 21 and "Arabisch" in page
     assert 'name="notes"' not in page and 'name="vog_status"' not in page
+    assert "<script" not in page and "style=" not in page
+    referral = client.get("/verwijzen").get_data(as_text=True)
+    assert "De deelnemer is op de hoogte" in referral and "style=" not in referral
 
 
 def test_signup_creates_a_new_volunteer_with_consent(client, session):

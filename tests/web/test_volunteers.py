@@ -197,3 +197,9 @@ def test_analyst_gets_403_and_sees_no_names(logged_in, session, make_volunteer):
 def test_anonymous_is_sent_to_login(client):
     response = client.get("/vrijwilligers/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_unknown_profile_is_404(logged_in):
+    client = logged_in("coordinator")
+    assert client.get("/vrijwilligers/" + "0" * 32).status_code == 404
+    assert client.get("/deelnemers/" + "0" * 32 + "/bewerken").status_code == 404

@@ -4,10 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug import Response
 
-from matching.errors import ValidationFailed
-from matching.services import consents, profiles
+from matching.errors import InvalidLink, ValidationFailed
+from matching.services import consents, profiles, signups
 from matching.store import utcnow
 
 from . import labels
@@ -54,6 +56,10 @@ def signup() -> Response | str | tuple[str, int]:
             raise ValidationFailed(missing)
         consents.give(session, "volunteer", volunteer.id, "profile", _text_version(), "signup",
                       utcnow())
+        signups.send_confirmation(
+            session, volunteer, text=_confirmation_text(), link_url=_verify_url(),
+            locale=str(get_locale() or "nl"), secret=current_app.config["SECRET_KEY"], now=utcnow(),
+        )
     except ValidationFailed as failure:
         session.rollback()
         values = {**data, "availability": [int(s) for s in data["availability"] if s.isdigit()]}
@@ -61,6 +67,46 @@ def signup() -> Response | str | tuple[str, int]:
                        labels.error_messages({**failure.errors, **missing})), 422
     session.commit()
     return redirect(url_for("public.signed_up"))
+
+
+def _confirmation_text() -> signups.ConfirmationText:
+    return signups.ConfirmationText(
+        subject=_("Bevestig je aanmelding bij de Vrijwilligers Centrale Utrecht"),
+        lines=[_("Bedankt dat je je hebt aangemeld als vrijwilliger."),
+               _("Bevestig je e-mailadres via de link hieronder. Daarna neemt een coördinator "
+                 "contact met je op.")],
+        link_label=_("E-mailadres bevestigen"),
+    )
+
+
+def _verify_url() -> str:
+    # Built from the configured BASE_URL, never from the request's Host header.
+    path = url_for("public.verify", token="-").removesuffix("-")
+    return current_app.config["BASE_URL"].rstrip("/") + path + "{token}"
+
+
+@bp.get("/aanmelden/bevestig/<token>")
+def verify(token: str) -> str | tuple[str, int]:
+    """Show the confirmation button; opening the link changes nothing."""
+    try:
+        signups.check_link(db_session(), token, secret=current_app.config["SECRET_KEY"],
+                           now=utcnow())
+    except InvalidLink as error:
+        return render_template("public/verify.html", state="invalid", reason=error.reason), 400
+    return render_template("public/verify.html", state="ask")
+
+
+@bp.post("/aanmelden/bevestig/<token>")
+def verify_confirm(token: str) -> str | tuple[str, int]:
+    session = db_session()
+    try:
+        first = signups.verify_email(session, token, secret=current_app.config["SECRET_KEY"],
+                                     now=utcnow())
+    except InvalidLink as error:
+        session.rollback()
+        return render_template("public/verify.html", state="invalid", reason=error.reason), 400
+    session.commit()
+    return render_template("public/verify.html", state="done" if first else "again")
 
 
 @bp.get("/aanmelden/bedankt")

@@ -44,6 +44,7 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, Callable[[], Session]]]:
     schema.upgrade(engine)
     app = create_app(TestConfig(url))
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,10 +1,12 @@
 """Intake in a real browser: a volunteer signs up, a referred resident gets an intake, a typo."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from matching.services import staff as staff_service
-from matching.store import Resident, Volunteer
+from matching.store import OutboxMessage, Resident, Volunteer
 from tests.conftest import CHEAP_HASH
 from tests.logins import PASSWORD
 from tests.web.profile_fixtures import add_taxonomy
@@ -26,7 +28,7 @@ def _log_in(page, base: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def test_volunteer_signs_up(live_server, page):
+def test_volunteer_signs_up_and_verifies_the_address(live_server, page):
     base, sessions = live_server
     _prepare(sessions)
     page.goto(f"{base}/aanmelden")
@@ -47,6 +49,16 @@ def test_volunteer_signs_up(live_server, page):
     with sessions() as session:
         volunteer = session.scalars(select(Volunteer)).one()
         assert (volunteer.status, volunteer.source, volunteer.availability) == ("new", "signup", [2, 14])
+        body = session.scalars(select(OutboxMessage.body_text)).one()
+    link = re.search(r"(http://127\.0\.0\.1:[0-9]+/aanmelden/bevestig/\S+)", body)
+    assert link, body
+    page.goto(link.group(1))
+    with sessions() as session:
+        assert session.scalars(select(Volunteer.email_verified_at)).one() is None
+    page.click("#verify")
+    assert "is bevestigd" in page.inner_text("#verified")
+    with sessions() as session:
+        assert session.scalars(select(Volunteer.email_verified_at)).one() is not None
 
 
 def test_referred_resident_goes_through_intake(live_server, page):

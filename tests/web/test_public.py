@@ -1,13 +1,15 @@
 """Public volunteer sign-up and the professionals' referral form."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from config import TestConfig as MaatwerkTestConfig
 from matching.services.consents import CURRENT_VERSION
-from matching.store import Consent, Resident, Volunteer
+from matching.store import Consent, Link, OutboxMessage, Resident, Volunteer
 
-from .profile_fixtures import add_taxonomy, post_form, scalar
+from .profile_fixtures import add_taxonomy, fetch, post_form, scalar, token
 
 SIGNUP = {
     "first_name": "Sanne", "last_name": "de Boer", "email": "Sanne@Example.org",
@@ -142,3 +144,43 @@ def test_every_validation_key_has_a_dutch_message():
     from web.labels import ERRORS
 
     assert set(KEYS) <= set(ERRORS)
+
+
+def _signed_up_link(client, session) -> tuple[Volunteer, str]:
+    add_taxonomy(session)
+    assert post_form(client, "/aanmelden", SIGNUP).status_code == 302
+    volunteer = scalar(session, select(Volunteer))
+    message = scalar(session, select(OutboxMessage))
+    assert (message.subject_kind, message.subject_id) == ("volunteer", volunteer.id)
+    assert "sanne@example.org" in message.to_address and message.status == "pending"
+    found = re.search(r"https?://\S+(/aanmelden/bevestig/\S+)", message.body_text)
+    assert found, message.body_text
+    return volunteer, found.group(1)
+
+
+def test_signup_mails_a_link_that_verifies_on_post_only(client, session):
+    volunteer, path = _signed_up_link(client, session)
+    page = client.get(path)
+    assert page.status_code == 200 and 'id="verify"' in page.get_data(as_text=True)
+    assert "Sanne" not in page.get_data(as_text=True)
+    assert fetch(session, Volunteer, volunteer.id).email_verified_at is None
+    response = client.post(path, data={"csrf_token": token(page.get_data(as_text=True))})
+    assert response.status_code == 200 and "is bevestigd" in response.get_data(as_text=True)
+    assert fetch(session, Volunteer, volunteer.id).email_verified_at is not None
+    again = client.post(path, data={"csrf_token": token(page.get_data(as_text=True))})
+    assert again.status_code == 200 and "was al bevestigd" in again.get_data(as_text=True)
+    assert scalar(session, select(func.count()).select_from(Link)) == 1
+
+
+def test_verify_link_is_refused_when_tampered_or_without_csrf(client, session):
+    volunteer, path = _signed_up_link(client, session)
+    assert client.post(path).status_code == 400
+    bad = client.get(path[:-3] + "xyz")
+    assert bad.status_code == 400 and 'id="invalid"' in bad.get_data(as_text=True)
+    assert fetch(session, Volunteer, volunteer.id).email_verified_at is None
+
+
+def test_signup_without_email_sends_no_mail(client, session):
+    add_taxonomy(session)
+    assert post_form(client, "/aanmelden", {**SIGNUP, "email": ""}).status_code == 302
+    assert scalar(session, select(func.count()).select_from(OutboxMessage)) == 0

@@ -11,6 +11,7 @@ from werkzeug import Response
 
 from matching.errors import Conflict, ValidationFailed
 from matching.services import consents, privacy, profiles
+from matching.services.profiles import Kind
 from matching.store import utcnow
 
 from . import labels
@@ -32,7 +33,7 @@ def actor() -> str:
     return f"staff:{current_user.id}"
 
 
-def _form_input(kind: str) -> dict[str, Any]:
+def _form_input(kind: Kind) -> dict[str, Any]:
     data = form_data(request.form, editable_fields(kind))
     # Empty manual coordinates mean "locate by postcode", not "clear the location".
     if not (data.get("manual_lat") or "").strip() and not (data.get("manual_lon") or "").strip():
@@ -41,18 +42,18 @@ def _form_input(kind: str) -> dict[str, Any]:
     return data
 
 
-def _context(kind: str, **extra: Any) -> dict[str, Any]:
+def _context(kind: Kind, **extra: Any) -> dict[str, Any]:
     return {"kind": kind, "tags": tags(db_session()), "labels": labels, **extra}
 
 
-def list_page(kind: str) -> str:
+def list_page(kind: Kind) -> str:
     today = profiles.local_date(utcnow())
     result = page(db_session(), kind, request.args, today)
     return render_template(f"{BLUEPRINTS[kind]}/list.html", **_context(
         kind, page=result, args=request.args.to_dict(), today=today))
 
 
-def create_page(kind: str) -> Response | str | tuple[str, int]:
+def create_page(kind: Kind) -> Response | str | tuple[str, int]:
     session = db_session()
     initial = "new" if kind == "volunteer" else "referred"
     if request.method == "GET":
@@ -64,7 +65,7 @@ def create_page(kind: str) -> Response | str | tuple[str, int]:
     duplicates: list[Any] = []
     try:
         if "save_anyway" not in request.form:
-            duplicates = profiles.find_duplicates(session, kind, data)  # type: ignore[arg-type]
+            duplicates = profiles.find_duplicates(session, kind, data)
         if not duplicates:
             if kind == "volunteer":
                 profile: Any = profiles.create_volunteer(session, data, actor=actor(), now=utcnow(),
@@ -84,9 +85,9 @@ def create_page(kind: str) -> Response | str | tuple[str, int]:
     )), 422 if errors else 200
 
 
-def edit_page(kind: str, id: str) -> Response | str | tuple[str, int]:
+def edit_page(kind: Kind, id: str) -> Response | str | tuple[str, int]:
     session = db_session()
-    profile = profiles.get_profile(session, kind, id)  # type: ignore[arg-type]
+    profile = profiles.get_profile(session, kind, id)
     if request.method == "GET":
         return render_template(f"{BLUEPRINTS[kind]}/form.html", **_context(
             kind, values=profile_values(profile, kind), errors={}, duplicates=[], profile=profile))
@@ -107,19 +108,19 @@ def edit_page(kind: str, id: str) -> Response | str | tuple[str, int]:
         errors = {"version": _("Iemand anders heeft dit profiel intussen gewijzigd. Uw invoer staat "
                                "hieronder nog; open het profiel opnieuw om de nieuwe versie te zien.")}
     session.rollback()
-    profile = profiles.get_profile(session, kind, id)  # type: ignore[arg-type]
+    profile = profiles.get_profile(session, kind, id)
     return render_template(f"{BLUEPRINTS[kind]}/form.html", **_context(
         kind, values=submitted_values(request.form, kind), errors=errors, duplicates=[],
         profile=profile,
     )), status
 
 
-def detail_page(kind: str, id: str) -> str:
+def detail_page(kind: Kind, id: str) -> str:
     session = db_session()
     now = utcnow()
-    profile = profiles.view_profile(session, kind, id, actor=actor(), now=now)  # type: ignore[arg-type]
+    profile = profiles.view_profile(session, kind, id, actor=actor(), now=now)
     session.commit()
-    duplicates = profiles.find_duplicates(session, kind, profile_values(profile, kind),  # type: ignore[arg-type]
+    duplicates = profiles.find_duplicates(session, kind, profile_values(profile, kind),
                                           exclude_id=id)
     given = {purpose: consents.current(session, kind, id, purpose)
              for purpose in ("profile", "referral", "health_note", "contact")}
@@ -128,7 +129,7 @@ def detail_page(kind: str, id: str) -> str:
         today=profiles.local_date(now)))
 
 
-def export_download(kind: str, id: str) -> Response:
+def export_download(kind: Kind, id: str) -> Response:
     session = db_session()
     data = privacy.export_person(session, kind, id)
     session.commit()
@@ -137,7 +138,7 @@ def export_download(kind: str, id: str) -> Response:
         "Content-Disposition": f'attachment; filename="{kind}-{id}.json"'})
 
 
-def erase(kind: str, id: str) -> Response:
+def erase(kind: Kind, id: str) -> Response:
     session = db_session()
     if request.form.get("confirm") != "yes":
         flash(_("Vink aan dat u deze persoon definitief wilt wissen."), "error")
@@ -148,11 +149,11 @@ def erase(kind: str, id: str) -> Response:
     return redirect(url_for(f"{BLUEPRINTS[kind]}.index"))
 
 
-def merge_page(kind: str, id: str) -> Response | str:
+def merge_page(kind: Kind, id: str) -> Response | str:
     session = db_session()
     other_id = request.values.get("met", "")
-    profile = profiles.get_profile(session, kind, id)  # type: ignore[arg-type]
-    other = profiles.get_profile(session, kind, other_id)  # type: ignore[arg-type]
+    profile = profiles.get_profile(session, kind, id)
+    other = profiles.get_profile(session, kind, other_id)
     if request.method == "POST":
         keep = request.form.get("keep", "")
         if keep not in (id, other_id):
@@ -173,7 +174,7 @@ def merge_page(kind: str, id: str) -> Response | str:
     return render_template("profiles/merge.html", **_context(kind, profile=profile, other=other))
 
 
-def transition(kind: str, id: str, action: Any, *args: Any) -> Response:
+def transition(kind: Kind, id: str, action: Any, *args: Any) -> Response:
     """Run a lifecycle service, commit, and say in Dutch what happened or why it could not."""
     session = db_session()
     try:

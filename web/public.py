@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug import Response
 
 from matching.errors import InvalidLink, ValidationFailed
-from matching.services import consents, profiles, signups
+from matching.services import consents, signups
 from matching.store import utcnow
 
 from . import labels
@@ -24,12 +24,6 @@ HONEYPOT = "website"
 
 def _limit() -> str:
     return str(current_app.config["PUBLIC_FORM_LIMIT"])
-
-
-def _text_version() -> str:
-    """The consent text version the person was shown (the current one unless still valid)."""
-    version = request.form.get("text_version", "")
-    return version if version in consents.CONSENT_TEXTS else consents.CURRENT_VERSION
 
 
 def _render(template: str, purpose: str, values: dict[str, Any], errors: dict[str, str]) -> str:
@@ -48,23 +42,18 @@ def signup() -> Response | str | tuple[str, int]:
         return redirect(url_for("public.signed_up"))
     session = db_session()
     data = form_data(request.form, SIGNUP_FIELDS)
-    missing = {} if request.form.get("consent") == "yes" else {"consent": "required"}
     try:
-        volunteer = profiles.create_volunteer(session, data, actor="public:signup", now=utcnow(),
-                                              source="signup", status="new")
-        if missing:
-            raise ValidationFailed(missing)
-        consents.give(session, "volunteer", volunteer.id, "profile", _text_version(), "signup",
-                      utcnow())
-        signups.send_confirmation(
-            session, volunteer, text=_confirmation_text(), link_url=_verify_url(),
-            locale=str(get_locale() or "nl"), secret=current_app.config["SECRET_KEY"], now=utcnow(),
+        signups.sign_up(
+            session, data, consented=request.form.get("consent") == "yes",
+            text_version=request.form.get("text_version", ""), text=_confirmation_text(),
+            link_url=_verify_url(), locale=str(get_locale() or "nl"),
+            secret=current_app.config["SECRET_KEY"], now=utcnow(),
         )
     except ValidationFailed as failure:
         session.rollback()
         values = {**data, "availability": [int(s) for s in data["availability"] if s.isdigit()]}
         return _render("public/signup.html", "profile", values,
-                       labels.error_messages({**failure.errors, **missing})), 422
+                       labels.error_messages(failure.errors)), 422
     session.commit()
     return redirect(url_for("public.signed_up"))
 
@@ -125,18 +114,13 @@ def refer() -> Response | str | tuple[str, int]:
     data = form_data(request.form, REFERRAL_FIELDS)
     if data.get("referral_source") not in labels.PROFESSIONAL_SOURCES:
         data["referral_source"] = "-"  # only the professional sources are offered here
-    missing = {} if request.form.get("agreed") == "yes" else {"agreed": "required"}
     try:
-        resident = profiles.create_resident(session, data, actor="public:referral", now=utcnow(),
-                                            referral=True)
-        if missing:
-            raise ValidationFailed(missing)
-        consents.give(session, "resident", resident.id, "referral", _text_version(), "referrer",
-                      utcnow())
+        signups.refer(session, data, agreed=request.form.get("agreed") == "yes",
+                      text_version=request.form.get("text_version", ""), now=utcnow())
     except ValidationFailed as failure:
         session.rollback()
         return _render("public/referral.html", "referral", data,
-                       labels.error_messages({**failure.errors, **missing})), 422
+                       labels.error_messages(failure.errors)), 422
     session.commit()
     return redirect(url_for("public.referred"))
 

@@ -1,16 +1,17 @@
-"""A volunteer's own sign-up: the confirmation e-mail with a signed link, and verifying it."""
+"""Public forms: a volunteer's own sign-up (with a confirmation e-mail) and a professional's referral."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from matching.errors import InvalidLink
-from matching.store import Volunteer
+from matching.errors import InvalidLink, ValidationFailed
+from matching.store import Resident, Volunteer
 
-from . import links, mail
+from . import consents, links, mail, profiles
 from .audit import record
 
 PURPOSE = "verify_email"
@@ -45,6 +46,51 @@ def send_confirmation(
                  "link": link_url.replace("{token}", token), "link_label": text.link_label},
     )
     return token
+
+
+def _version(text_version: str) -> str:
+    # The version the person was shown, when it is a known one; otherwise the current text.
+    return text_version if text_version in consents.CONSENT_TEXTS else consents.CURRENT_VERSION
+
+
+def sign_up(
+    session: Session, data: Mapping[str, Any], *, consented: bool, text_version: str,
+    text: ConfirmationText, link_url: str, locale: str, secret: str, now: datetime,
+) -> Volunteer:
+    """A new volunteer (status "new", source "signup") with their consent and a confirmation mail.
+
+    Without consent nothing is stored: ValidationFailed names "consent" next to any field errors.
+    """
+    missing = {} if consented else {"consent": "required"}
+    try:
+        volunteer = profiles.create_volunteer(session, data, actor="public:signup", now=now,
+                                              source="signup", status="new")
+    except ValidationFailed as failure:
+        raise ValidationFailed({**failure.errors, **missing}) from None
+    if missing:
+        raise ValidationFailed(missing)
+    consents.give(session, "volunteer", volunteer.id, "profile", _version(text_version), "signup",
+                  now)
+    send_confirmation(session, volunteer, text=text, link_url=link_url, locale=locale,
+                      secret=secret, now=now)
+    return volunteer
+
+
+def refer(
+    session: Session, data: Mapping[str, Any], *, agreed: bool, text_version: str, now: datetime,
+) -> Resident:
+    """A referred resident with the referral consent the referrer confirmed on their behalf."""
+    missing = {} if agreed else {"agreed": "required"}
+    try:
+        resident = profiles.create_resident(session, data, actor="public:referral", now=now,
+                                            referral=True)
+    except ValidationFailed as failure:
+        raise ValidationFailed({**failure.errors, **missing}) from None
+    if missing:
+        raise ValidationFailed(missing)
+    consents.give(session, "resident", resident.id, "referral", _version(text_version), "referrer",
+                  now)
+    return resident
 
 
 def check_link(session: Session, token: str, *, secret: str, now: datetime) -> None:

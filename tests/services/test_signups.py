@@ -49,3 +49,33 @@ def test_no_email_no_mail(session, make_volunteer):
     assert signups.send_confirmation(session, volunteer, text=TEXT, link_url="https://x/{token}",
                                      locale="nl", secret=SECRET, now=utcnow()) is None
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_sign_up_without_consent_stores_nothing_and_names_every_problem(session):
+    from matching.errors import ValidationFailed
+    from matching.store import Volunteer
+
+    data = {"first_name": "Sanne", "email": "sanne@example.org", "postcode": "12"}
+    with pytest.raises(ValidationFailed) as failure:
+        signups.sign_up(session, data, consented=False, text_version="2026-01", text=TEXT,
+                        link_url="https://x/{token}", locale="nl", secret=SECRET, now=utcnow())
+    assert failure.value.errors == {"postcode": "invalid_postcode", "consent": "required"}
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Volunteer)) == 0
+
+
+def test_sign_up_and_refer_record_the_shown_consent_version(session):
+    from matching.store import Consent
+
+    now = utcnow()
+    volunteer = signups.sign_up(
+        session, {"first_name": "Sanne", "email": "sanne@example.org"}, consented=True,
+        text_version="1999-bogus", text=TEXT, link_url="https://x/{token}", locale="en",
+        secret=SECRET, now=now)
+    assert (volunteer.status, volunteer.source) == ("new", "signup")
+    resident = signups.refer(
+        session, {"first_name": "Gerrit", "referrer_name": "Dr. J", "referrer_phone": "0301112233",
+                  "referral_source": "gp"}, agreed=True, text_version="2026-01", now=now)
+    assert resident.status == "referred"
+    given = {c.subject_id: (c.purpose, c.text_version) for c in session.scalars(select(Consent))}
+    assert given == {volunteer.id: ("profile", "2026-01"), resident.id: ("referral", "2026-01")}

@@ -69,3 +69,23 @@ VOG_STATUSES = {
 DAYS = (_l("maandag"), _l("dinsdag"), _l("woensdag"), _l("donderdag"), _l("vrijdag"),
         _l("zaterdag"), _l("zondag"))
 PARTS = (_l("ochtend"), _l("middag"), _l("avond"))
+
+# Field names as the error summary above a form names them.
+FIELDS = {
+    "first_name": _l("Voornaam"), "last_name": _l("Achternaam"), "email": _l("E-mailadres"),
+    "phone": _l("Telefoonnummer"), "postcode": _l("Postcode"), "house_number": _l("Huisnummer"),
+    "neighbourhood": _l("Wijk"), "birth_year": _l("Geboortejaar"), "gender": _l("Gender"),
+    "languages": _l("Talen"), "interests": _l("Interesses"), "activities": _l("Activiteiten"),
+    "availability": _l("Beschikbaarheid"), "prefers_gender": _l("Voorkeur gender maatje"),
+    "prefers_min_age": _l("Minimumleeftijd maatje"), "prefers_max_age": _l("Maximumleeftijd maatje"),
+    "notes": _l("Notities"), "manual_lat": _l("Breedtegraad"), "manual_lon": _l("Lengtegraad"),
+    "max_travel_km": _l("Reisafstand"), "capacity": _l("Aantal deelnemers tegelijk"),
+    "vog_status": _l("VOG"), "vog_date": _l("Datum VOG"), "status": _l("Status"),
+    "contact_via_referrer": _l("Contact via verwijzer"), "referrer_name": _l("Naam verwijzer"),
+    "referrer_organisation": _l("Organisatie verwijzer"), "referrer_email": _l("E-mail verwijzer"),
+    "referrer_phone": _l("Telefoon verwijzer"), "can_travel": _l("Kan zelf reizen"),
+    "target_group": _l("Doelgroep"), "referral_source": _l("Aangemeld via"),
+    "loneliness_score": _l("Eenzaamheidsscore"), "health_note": _l("Gezondheidsnotitie"),
+    "health_note_consent": _l("Toestemming gezondheidsnotitie"), "consent": _l("Toestemming"),
+    "agreed": _l("Toestemming deelnemer"),
+}

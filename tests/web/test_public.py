@@ -184,3 +184,10 @@ def test_signup_without_email_sends_no_mail(client, session):
     add_taxonomy(session)
     assert post_form(client, "/aanmelden", {**SIGNUP, "email": ""}).status_code == 302
     assert scalar(session, select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_every_profile_field_has_a_label_for_the_error_summary():
+    from matching.services.validation import RESIDENT_FIELDS, VOLUNTEER_FIELDS
+    from web.labels import FIELDS
+
+    assert set(VOLUNTEER_FIELDS) | set(RESIDENT_FIELDS) <= set(FIELDS)

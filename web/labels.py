@@ -89,3 +89,7 @@ FIELDS = {
     "health_note_consent": _l("Toestemming gezondheidsnotitie"), "consent": _l("Toestemming"),
     "agreed": _l("Toestemming deelnemer"),
 }
+CONSENT_PURPOSES = {
+    "profile": _l("aanmelding"), "referral": _l("verwijzing"),
+    "health_note": _l("gezondheidsnotitie"), "contact": _l("contact"),
+}

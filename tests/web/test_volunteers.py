@@ -90,10 +90,13 @@ def test_edit_saves_with_the_current_version(logged_in, session, make_volunteer)
     client = logged_in("coordinator")
     before = volunteer.version
     path = f"/vrijwilligers/{volunteer.id}/bewerken"
-    response = post_form(client, path, {**NEW, "version": str(volunteer.version), "availability": ["2"]})
+    extra = {"id": "f" * 32, "status": "stopped", "open_matches": "1", "source": "api"}
+    response = post_form(client, path, {**NEW, **extra, "version": str(volunteer.version),
+                                        "availability": ["2"]})
     assert response.status_code == 302
     stored = fetch(session, Volunteer, volunteer.id)
     assert (stored.first_name, stored.availability) == ("Fatma", [2]) and stored.version > before
+    assert (stored.status, stored.open_matches, stored.source) == ("available", 0, "coordinator")
     fields = scalar(session, select(AuditEvent.fields).where(AuditEvent.action == "volunteer.updated"))
     assert "first_name" in fields
 

@@ -98,6 +98,23 @@ def verify_confirm(token: str) -> str | tuple[str, int]:
     return render_template("public/verify.html", state="done" if first else "again")
 
 
+@bp.post("/aanmelden/bevestig/<token>/opnieuw")
+@limiter.limit(_limit)
+def verify_renew(token: str) -> str | tuple[str, int]:
+    """Send a fresh confirmation link in place of an expired one."""
+    session = db_session()
+    try:
+        signups.renew(session, token, text=_confirmation_text(), link_url=_verify_url(),
+                      locale=str(get_locale() or "nl"), secret=current_app.config["SECRET_KEY"],
+                      now=utcnow())
+    except InvalidLink as error:
+        session.rollback()
+        return render_template("public/verify.html", state="invalid", reason=error.reason), 400
+    session.commit()
+    # The same answer whether or not a mail went out: the page tells nothing about the person.
+    return render_template("public/verify.html", state="renewed")
+
+
 @bp.get("/aanmelden/bedankt")
 def signed_up() -> str:
     return render_template("public/thanks.html", referral=False)

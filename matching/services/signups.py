@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.errors import InvalidLink, ValidationFailed
-from matching.store import Resident, Volunteer
+from matching.store import Link, OutboxMessage, Resident, Volunteer
 
 from . import consents, links, mail, profiles
 from .audit import record
@@ -29,23 +30,27 @@ class ConfirmationText:
 
 def send_confirmation(
     session: Session, volunteer: Volunteer, *, text: ConfirmationText, link_url: str,
-    locale: str, secret: str, now: datetime,
+    locale: str, secret: str, now: datetime, renewal_of: str | None = None,
 ) -> str | None:
     """Queue the confirmation mail (once per volunteer); returns the link token, None without e-mail.
 
-    link_url holds "{token}" where the token goes.
+    link_url holds "{token}" where the token goes. renewal_of names the expired link this mail
+    replaces: one renewal per expired link, so a replayed request sends no second mail.
     """
     if not volunteer.email:
         return None
+    dedupe_key = f"{PURPOSE}:{volunteer.id}" + (f":{renewal_of}" if renewal_of else "")
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+        return None
     token = links.issue(session, purpose=PURPOSE, subject=("volunteer", volunteer.id),
                         person=("volunteer", volunteer.id), now=now, ttl=LINK_TTL, secret=secret)
-    mail.enqueue(
-        session, dedupe_key=f"{PURPOSE}:{volunteer.id}", to=(volunteer.full_name, volunteer.email),
+    queued = mail.enqueue(
+        session, dedupe_key=dedupe_key, to=(volunteer.full_name, volunteer.email),
         template="notice", locale=locale, subject_kind="volunteer", subject_id=volunteer.id, now=now,
         context={"name": volunteer.first_name, "subject": text.subject, "lines": list(text.lines),
                  "link": link_url.replace("{token}", token), "link_label": text.link_label},
     )
-    return token
+    return token if queued is not None else None
 
 
 def _version(text_version: str) -> str:
@@ -91,6 +96,29 @@ def refer(
     consents.give(session, "resident", resident.id, "referral", _version(text_version), "referrer",
                   now)
     return resident
+
+
+def renew(
+    session: Session, token: str, *, text: ConfirmationText, link_url: str, locale: str,
+    secret: str, now: datetime,
+) -> bool:
+    """Mail a fresh link in place of an expired one; False when there is nothing to send.
+
+    Only an expired (so once genuine) token qualifies; a forged or unknown one raises InvalidLink.
+    """
+    try:
+        links.read(session, token, purpose=PURPOSE, now=now, secret=secret)
+    except InvalidLink as error:
+        if error.reason != "expired" or error.link_id is None:
+            raise
+        expired = session.get(Link, error.link_id)
+    else:
+        return False  # still valid: the mail already sent works
+    volunteer = session.get(Volunteer, expired.subject_id) if expired is not None else None
+    if volunteer is None or volunteer.email_verified_at is not None:
+        return False
+    return send_confirmation(session, volunteer, text=text, link_url=link_url, locale=locale,
+                             secret=secret, now=now, renewal_of=expired.id) is not None
 
 
 def check_link(session: Session, token: str, *, secret: str, now: datetime) -> None:

@@ -79,3 +79,21 @@ def test_sign_up_and_refer_record_the_shown_consent_version(session):
     assert resident.status == "referred"
     given = {c.subject_id: (c.purpose, c.text_version) for c in session.scalars(select(Consent))}
     assert given == {volunteer.id: ("profile", "2026-01"), resident.id: ("referral", "2026-01")}
+
+
+def test_renew_only_replaces_an_expired_genuine_link(session, make_volunteer):
+    volunteer = make_volunteer(email="canary@example.org", email_verified_at=None)
+    now = utcnow()
+    token = signups.send_confirmation(session, volunteer, text=TEXT, link_url="https://x/{token}",
+                                      locale="nl", secret=SECRET, now=now)
+    assert signups.renew(session, token, text=TEXT, link_url="https://x/{token}", locale="nl",
+                         secret=SECRET, now=now) is False
+    with pytest.raises(InvalidLink):
+        signups.renew(session, token + "x", text=TEXT, link_url="https://x/{token}", locale="nl",
+                      secret=SECRET, now=now + signups.LINK_TTL)
+    later = now + signups.LINK_TTL
+    assert signups.renew(session, token, text=TEXT, link_url="https://x/{token}", locale="nl",
+                         secret=SECRET, now=later) is True
+    assert signups.renew(session, token, text=TEXT, link_url="https://x/{token}", locale="nl",
+                         secret=SECRET, now=later) is False
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2

@@ -191,3 +191,31 @@ def test_every_profile_field_has_a_label_for_the_error_summary():
     from web.labels import FIELDS
 
     assert set(VOLUNTEER_FIELDS) | set(RESIDENT_FIELDS) <= set(FIELDS)
+
+
+def test_expired_link_shows_no_data_and_sends_one_new_link(client, session):
+    from datetime import timedelta
+
+    from matching.store import utcnow
+
+    volunteer, path = _signed_up_link(client, session)
+    link = scalar(session, select(Link))
+    link.expires_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    page = client.get(path)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 400 and "verlopen" in body and 'id="renew"' in body
+    assert "Sanne" not in body and "sanne@example.org" not in body
+    csrf = token(body)
+    for _attempt in range(2):
+        renewed = client.post(path + "/opnieuw", data={"csrf_token": csrf})
+        assert renewed.status_code == 200 and 'id="renewed"' in renewed.get_data(as_text=True)
+    assert scalar(session, select(func.count()).select_from(OutboxMessage)) == 2
+    assert scalar(session, select(func.count()).select_from(Link)) == 2
+    bodies = list(session.scalars(select(OutboxMessage.body_text).order_by(OutboxMessage.created_at)))
+    session.commit()
+    fresh = re.search(r"https?://\S+(/aanmelden/bevestig/\S+)", bodies[-1]).group(1)
+    assert fresh != path
+    page = client.get(fresh)
+    client.post(fresh, data={"csrf_token": token(page.get_data(as_text=True))})
+    assert fetch(session, Volunteer, volunteer.id).email_verified_at is not None

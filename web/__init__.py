@@ -7,7 +7,9 @@ from flask import Flask
 
 from config import Config, from_environment
 
-from . import api, auth, db, errors, home, i18n, outbox, security, staff
+from . import (
+    api, auth, db, errors, home, i18n, outbox, public, residents, security, staff, volunteers,
+)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -20,6 +22,9 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(home.bp)
+    app.register_blueprint(volunteers.bp)
+    app.register_blueprint(residents.bp)
+    app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(outbox.bp)
     api.init_app(app)

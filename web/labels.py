@@ -1,0 +1,95 @@
+"""Dutch labels (gettext msgids) for stored codes and for the validation error keys."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_babel import lazy_gettext as _l
+
+# One message per validation key (matching.services.validation.KEYS), plus the field-specific
+# ones where the generic text would be unclear.
+ERRORS = {
+    "required": _l("Vul dit veld in."),
+    "too_long": _l("Deze tekst is te lang."),
+    "invalid_characters": _l("Deze tekst bevat tekens die niet zijn toegestaan."),
+    "invalid_postcode": _l("Vul een geldige postcode in, zoals 1234 AB."),
+    "invalid_phone": _l("Vul een geldig Nederlands telefoonnummer in, zoals 06 12345678."),
+    "invalid_email": _l("Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl."),
+    "invalid_house_number": _l("Vul een geldig huisnummer in, zoals 12 of 12a."),
+    "invalid_number": _l("Vul een getal in."),
+    "out_of_range": _l("Dit getal valt buiten de toegestane grenzen."),
+    "invalid_choice": _l("Kies een van de mogelijkheden."),
+    "invalid_boolean": _l("Kies ja of nee."),
+    "invalid_date": _l("Vul een geldige datum in (jjjj-mm-dd)."),
+    "invalid_list": _l("Kies uit de lijst."),
+    "unknown_code": _l("Kies alleen waarden uit de lijst."),
+    "min_above_max": _l("De minimumleeftijd is hoger dan de maximumleeftijd."),
+    "consent_required": _l("Een gezondheidsnotitie kan alleen met uitdrukkelijke toestemming."),
+    "date_in_past": _l("Kies een datum na vandaag."),
+}
+FIELD_ERRORS = {
+    ("birth_year", "out_of_range"): _l("Vul een geldig geboortejaar in."),
+    ("consent", "required"): _l("Geef toestemming om je aan te melden."),
+    ("agreed", "required"): _l("Een verwijzing kan alleen als de deelnemer ermee instemt."),
+    ("referrer_email", "required"): _l("Vul een e-mailadres of telefoonnummer van de verwijzer in."),
+}
+
+
+def error_messages(errors: Mapping[str, str]) -> dict[str, str]:
+    """Field -> message in the user's language for a ValidationFailed's {field: key}."""
+    return {
+        field: str(FIELD_ERRORS.get((field, key)) or ERRORS.get(key) or _l("Deze waarde klopt niet."))
+        for field, key in errors.items()
+    }
+
+
+VOLUNTEER_STATUSES = {
+    "new": _l("Nieuw"), "available": _l("Beschikbaar"), "paused": _l("Gepauzeerd"),
+    "stopped": _l("Gestopt"),
+}
+RESIDENT_STATUSES = {
+    "referred": _l("Aangemeld"), "waiting": _l("Wachtend"), "proposed": _l("Voorgesteld"),
+    "matched": _l("Gekoppeld"), "on_hold": _l("On hold"), "closed": _l("Afgesloten"),
+}
+TARGET_GROUPS = {
+    "older_person": _l("Oudere"), "migrant_elder": _l("Oudere migrant"),
+    "informal_carer": _l("Mantelzorger"), "young_person": _l("Jongere"), "other": _l("Anders"),
+}
+REFERRAL_SOURCES = {
+    "gp": _l("Huisarts / Welzijn op Recept"), "neighbourhood_team": _l("Buurtteam"),
+    "nizu": _l("NIZU-informatielijn"), "partner": _l("Partnerorganisatie"),
+    "family": _l("Familie of bekende"), "self": _l("Zelf aangemeld"),
+}
+# A professional's referral form offers only the professional sources.
+PROFESSIONAL_SOURCES = ("gp", "neighbourhood_team", "nizu", "partner")
+GENDERS = {"f": _l("Vrouw"), "m": _l("Man"), "x": _l("Anders / zeg ik liever niet")}
+VOG_STATUSES = {
+    "none": _l("Geen"), "requested": _l("Aangevraagd"), "valid": _l("Geldig"),
+    "expired": _l("Verlopen"),
+}
+DAYS = (_l("maandag"), _l("dinsdag"), _l("woensdag"), _l("donderdag"), _l("vrijdag"),
+        _l("zaterdag"), _l("zondag"))
+PARTS = (_l("ochtend"), _l("middag"), _l("avond"))
+
+# Field names as the error summary above a form names them.
+FIELDS = {
+    "first_name": _l("Voornaam"), "last_name": _l("Achternaam"), "email": _l("E-mailadres"),
+    "phone": _l("Telefoonnummer"), "postcode": _l("Postcode"), "house_number": _l("Huisnummer"),
+    "neighbourhood": _l("Wijk"), "birth_year": _l("Geboortejaar"), "gender": _l("Gender"),
+    "languages": _l("Talen"), "interests": _l("Interesses"), "activities": _l("Activiteiten"),
+    "availability": _l("Beschikbaarheid"), "prefers_gender": _l("Voorkeur gender maatje"),
+    "prefers_min_age": _l("Minimumleeftijd maatje"), "prefers_max_age": _l("Maximumleeftijd maatje"),
+    "notes": _l("Notities"), "manual_lat": _l("Breedtegraad"), "manual_lon": _l("Lengtegraad"),
+    "max_travel_km": _l("Reisafstand"), "capacity": _l("Aantal deelnemers tegelijk"),
+    "vog_status": _l("VOG"), "vog_date": _l("Datum VOG"), "status": _l("Status"),
+    "contact_via_referrer": _l("Contact via verwijzer"), "referrer_name": _l("Naam verwijzer"),
+    "referrer_organisation": _l("Organisatie verwijzer"), "referrer_email": _l("E-mail verwijzer"),
+    "referrer_phone": _l("Telefoon verwijzer"), "can_travel": _l("Kan zelf reizen"),
+    "target_group": _l("Doelgroep"), "referral_source": _l("Aangemeld via"),
+    "loneliness_score": _l("Eenzaamheidsscore"), "health_note": _l("Gezondheidsnotitie"),
+    "health_note_consent": _l("Toestemming gezondheidsnotitie"), "consent": _l("Toestemming"),
+    "agreed": _l("Toestemming deelnemer"),
+}
+CONSENT_PURPOSES = {
+    "profile": _l("aanmelding"), "referral": _l("verwijzing"),
+    "health_note": _l("gezondheidsnotitie"), "contact": _l("contact"),
+}

@@ -1,0 +1,62 @@
+"""Coordinator pages for residents (deelnemers): list, intake, edit, detail, lifecycle, privacy."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+from werkzeug import Response
+
+from matching.services import profiles
+
+from . import profile_pages as pages
+
+bp = Blueprint("residents", __name__, url_prefix="/deelnemers")
+bp.before_request(pages.coordinators_only)
+
+
+@bp.get("/")
+def index() -> str:
+    return pages.list_page("resident")
+
+
+@bp.route("/nieuw", methods=["GET", "POST"])
+def new() -> Response | str | tuple[str, int]:
+    return pages.create_page("resident")
+
+
+@bp.get("/<id>")
+def detail(id: str) -> str:
+    return pages.detail_page("resident", id)
+
+
+@bp.route("/<id>/bewerken", methods=["GET", "POST"])
+def edit(id: str) -> Response | str | tuple[str, int]:
+    return pages.edit_page("resident", id)
+
+
+@bp.post("/<id>/wachtend")
+def waiting(id: str) -> Response:
+    return pages.transition("resident", id, profiles.set_waiting)
+
+
+@bp.post("/<id>/on-hold")
+def hold(id: str) -> Response:
+    return pages.transition("resident", id, profiles.put_on_hold)
+
+
+@bp.post("/<id>/afsluiten")
+def close(id: str) -> Response:
+    return pages.transition("resident", id, profiles.close, request.form.get("reason", ""))
+
+
+@bp.get("/<id>/export.json")
+def export(id: str) -> Response:
+    return pages.export_download("resident", id)
+
+
+@bp.post("/<id>/wissen")
+def erase(id: str) -> Response:
+    return pages.erase("resident", id)
+
+
+@bp.route("/<id>/samenvoegen", methods=["GET", "POST"])
+def merge(id: str) -> Response | str:
+    return pages.merge_page("resident", id)

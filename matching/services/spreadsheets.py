@@ -1,4 +1,4 @@
-"""CSV import (preview, then all-or-nothing) and export of volunteers and residents.
+"""CSV and XLSX import (preview, then all-or-nothing) and export of volunteers and residents.
 
 Column mapping (headers are matched case-insensitively; spaces and hyphens count as "_"; see
 COMMON_COLUMNS, VOLUNTEER_COLUMNS and RESIDENT_COLUMNS):
@@ -18,6 +18,9 @@ status may only be a starting status (volunteers: new/available; residents: refe
 Row numbers are spreadsheet rows: the header is row 1, the first person row 2.
 Exported cells that start with = + - @, a tab or a carriage return get a leading ' so that a
 spreadsheet shows them as text instead of running them as a formula; import strips that ' again.
+An XLSX file is read from its first sheet, header in row 1, like a CSV file. XLSX exports store
+every cell as text (such a cell is also marked "quote prefix", so Excel keeps it text on editing):
+a spreadsheet never runs a text cell as a formula, so no ' is added there.
 """
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from openpyxl import Workbook, load_workbook
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -84,6 +89,10 @@ DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 PARTS = ("ochtend", "middag", "avond")
 GENDER_WORDS = {"v": "f", "vrouw": "f", "f": "f", "m": "m", "man": "m", "x": "x", "anders": "x"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A 5 MB XLSX can unpack to far more; reading stops here instead of filling memory.
+MAX_ROWS = 5000
+MAX_COLUMNS = 60
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TAXONOMY_MODELS = {"languages": Language, "interests": Interest, "activities": Activity}
 
 
@@ -133,7 +142,46 @@ def _unguard(cell: str) -> str:
     return cell
 
 
+def is_xlsx(source: str | bytes) -> bool:
+    """An XLSX file is a zip archive; a CSV file is text."""
+    return isinstance(source, bytes) and source.startswith(b"PK\x03\x04")
+
+
+def _xlsx_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(source: bytes) -> list[list[str]]:
+    try:
+        book = load_workbook(io.BytesIO(source), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises zipfile, KeyError, XML and value errors alike
+        raise ValidationFailed({"file": "invalid_file"}) from error
+    try:
+        if not book.worksheets:
+            return []
+        table = []
+        for row in book.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True):
+            if len(table) > MAX_ROWS:
+                raise ValidationFailed({"file": "too_many_rows"})
+            table.append([_xlsx_text(value) for value in row])
+        return table
+    finally:
+        book.close()
+
+
 def _read(source: str | bytes) -> list[list[str]]:
+    if is_xlsx(source):
+        return _read_xlsx(source)  # type: ignore[arg-type]
     if isinstance(source, bytes):
         try:
             source = source.decode("utf-8-sig")
@@ -142,7 +190,12 @@ def _read(source: str | bytes) -> list[list[str]]:
     source = source.lstrip("\ufeff")
     first = source.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    return list(csv.reader(io.StringIO(source, newline=""), delimiter=delimiter))
+    table = []
+    for row in csv.reader(io.StringIO(source, newline=""), delimiter=delimiter):
+        if len(table) > MAX_ROWS:
+            raise ValidationFailed({"file": "too_many_rows"})
+        table.append(row)
+    return table
 
 
 def _labels(session: Session) -> dict[str, dict[str, str]]:
@@ -243,7 +296,11 @@ def _warn_duplicates(session: Session, kind: str, rows: list[tuple[int, dict[str
 
 
 def preview_import(session: Session, kind: str, source: str | bytes, *, now: datetime) -> ImportReport:
-    """Parse and validate every row without storing anything: errors, warnings, would-be count."""
+    """Parse and validate every row without storing anything: errors, warnings, would-be count.
+
+    A file that cannot be read at all (a broken XLSX, more than MAX_ROWS rows) raises
+    ValidationFailed({"file": key}).
+    """
     report, _rows = _parse(session, kind, source, now)
     return report
 
@@ -298,17 +355,40 @@ def _cell(name: str, value: Any) -> str:
     return str(value)
 
 
-def export_csv(session: Session, kind: str, *, ids: Iterable[str] | None = None) -> str:
-    """All (or the given) profiles of a kind as CSV with the import's columns, ";"-separated."""
+def _export_rows(session: Session, kind: str, ids: Iterable[str] | None) -> Iterable[list[str]]:
     model = Volunteer if kind == "volunteer" else Resident
     mapping = COLUMNS[kind]
     erased = model.stop_reason if model is Volunteer else model.closed_reason
     query = select(model).where(or_(erased.is_(None), erased != profiles.ERASED))
     if ids is not None:
         query = query.where(model.id.in_(list(ids)))
+    for person in session.scalars(query.order_by(model.last_name, model.first_name, model.id)):
+        yield [_cell(name, getattr(person, name)) for name in mapping.values()]
+
+
+def export_csv(session: Session, kind: str, *, ids: Iterable[str] | None = None) -> str:
+    """All (or the given) profiles of a kind as CSV with the import's columns, ";"-separated."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(list(mapping))
-    for person in session.scalars(query.order_by(model.last_name, model.first_name, model.id)):
-        writer.writerow([neutralise(_cell(name, getattr(person, name))) for name in mapping.values()])
+    writer.writerow(list(COLUMNS[kind]))
+    for row in _export_rows(session, kind, ids):
+        writer.writerow([neutralise(cell) for cell in row])
     return "\ufeff" + out.getvalue()
+
+
+def export_xlsx(session: Session, kind: str, *, ids: Iterable[str] | None = None) -> bytes:
+    """All (or the given) profiles of a kind as an XLSX sheet with the import's columns, all text."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "vrijwilligers" if kind == "volunteer" else "deelnemers"
+    sheet.append(list(COLUMNS[kind]))
+    for row in _export_rows(session, kind, ids):
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value:
+                # openpyxl stores a string starting with "=" as a formula: force text.
+                cell.data_type = "s"
+                cell.quotePrefix = cell.value.startswith(FORMULA_START)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -102,3 +102,60 @@ def test_export_neutralises_formulas(session, codes, make_volunteer):
     assert cell["achternaam"] == "'+1" and cell["notities"] == "'@SUM(A1)"
     assert cell["wijk"] == "'-2" and cell["beschikbaarheid"] == "ma-ochtend;di-middag"
     assert not any(value.startswith(spreadsheets.FORMULA_START) for value in row)
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_xlsx_rows_read_like_csv_rows(session, codes):
+    source = xlsx([["Voornaam", "Achternaam", "Postcode", "Geboortejaar", "Reisafstand_km",
+                    "Vog_datum", "Kleur"],
+                   ["Anne", "de Vries", "3511ab", 1960, 2.5, datetime(2026, 1, 5), "blauw"],
+                   [None, None, None, None, None, None, None],
+                   ["Bert", None, "0123 AB", 1985, 5, None, None]])
+    report = spreadsheets.preview_import(session, "volunteer", source, now=NOW)
+    assert (report.rows, report.valid, report.unknown_columns) == (2, 1, ["kleur"])
+    assert [(p.row, p.field, p.key) for p in report.errors] == [(4, "postcode", "invalid_postcode")]
+    good = xlsx([["voornaam", "geboortejaar", "reisafstand_km", "vog_datum"],
+                 ["Anne", 1960, 2.5, datetime(2026, 1, 5)]])
+    created = spreadsheets.import_people(session, "volunteer", good, actor="s", now=NOW)
+    anne = session.get(Volunteer, created.created_ids[0])
+    assert (anne.birth_year, anne.max_travel_km, anne.vog_date.isoformat()) == (
+        1960, 2.5, "2026-01-05")
+
+
+def test_a_broken_or_huge_file_is_refused_as_a_whole(session, codes):
+    with pytest.raises(ValidationFailed) as failure:
+        spreadsheets.preview_import(session, "volunteer", b"PK\x03\x04 not a zip", now=NOW)
+    assert failure.value.errors == {"file": "invalid_file"}
+    huge = "voornaam\n" + "Anne\n" * (spreadsheets.MAX_ROWS + 1)
+    with pytest.raises(ValidationFailed) as failure:
+        spreadsheets.preview_import(session, "volunteer", huge, now=NOW)
+    assert failure.value.errors == {"file": "too_many_rows"}
+
+
+def test_xlsx_export_round_trips_and_stores_formulas_as_text(session, codes, make_volunteer):
+    from openpyxl import load_workbook
+
+    make_volunteer(first_name='=HYPERLINK("http://evil.example","klik")', last_name="+1",
+                   phone="+31612345678", availability=[0, 4], languages=["nl"])
+    exported = spreadsheets.export_xlsx(session, "volunteer")
+    sheet = load_workbook(io.BytesIO(exported)).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    assert header == list(spreadsheets.VOLUNTEER_COLUMNS)
+    name = sheet.cell(row=2, column=header.index("voornaam") + 1)
+    assert name.value == '=HYPERLINK("http://evil.example","klik")' and name.data_type == "s"
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    session.execute(Volunteer.__table__.delete())
+    again = spreadsheets.import_people(session, "volunteer", exported, actor="s", now=NOW)
+    copy = session.get(Volunteer, again.created_ids[0])
+    assert (copy.first_name, copy.last_name, copy.phone, copy.availability, copy.languages) == (
+        '=HYPERLINK("http://evil.example","klik")', "+1", "+31612345678", [0, 4], ["nl"])

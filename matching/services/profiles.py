@@ -142,8 +142,13 @@ def create_volunteer(
     source: str = "coordinator",
     status: str = "new",
     geocoder: Geocoder | None = None,
+    partner_organisation: str | None = None,
 ) -> Volunteer:
-    """A new volunteer (status "new" or "available"); source is signup/coordinator/import/api/demo."""
+    """A new volunteer (status "new" or "available"); source is signup/coordinator/import/api/demo.
+
+    partner_organisation names the partner whose API token created the volunteer (never taken
+    from data): only that partner sees the volunteer through the API.
+    """
     extra: dict[str, str] = {}
     if source not in ("signup", "coordinator", "import", "api", "demo"):
         extra["source"] = "invalid_choice"
@@ -151,7 +156,7 @@ def create_volunteer(
         extra["status"] = "invalid_choice"
     cleaned = _clean(session, "volunteer", data, now, None, extra)
     volunteer = Volunteer(source=source, status=status, registered_at=now, created_at=now,
-                          updated_at=now)
+                          updated_at=now, partner_organisation=partner_organisation)
     _assign(volunteer, cleaned)
     _place(session, volunteer, cleaned, geocoder, now)
     session.add(volunteer)

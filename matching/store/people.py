@@ -81,6 +81,8 @@ class Volunteer(Profile, Base):
     returned_at: Mapped[datetime | None]
     is_returning: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str] = mapped_column(String(12), default="coordinator")
+    # The partner organisation whose API token created the volunteer; only it sees them there.
+    partner_organisation: Mapped[str | None] = mapped_column(String(60))
     email_verified_at: Mapped[datetime | None]
 
     __table_args__ = (
@@ -97,6 +99,7 @@ class Volunteer(Profile, Base):
         Index("ix_volunteer_postcode", "postcode"),
         Index("ix_volunteer_email", "email"),
         Index("ix_volunteer_registered_at", "registered_at"),
+        Index("ix_volunteer_partner_organisation", "partner_organisation"),
     )
 
 
@@ -133,6 +136,7 @@ class Resident(Profile, Base):
         Index("ix_resident_status_waiting_since", "status", "waiting_since"),
         Index("ix_resident_postcode", "postcode"),
         Index("ix_resident_last_name", "last_name"),
+        Index("ix_resident_referrer_organisation", "referrer_organisation"),
     )
 
 

@@ -143,7 +143,7 @@ def test_the_openapi_document_lists_every_operation_with_bearer_security(client)
 
 
 def test_a_read_token_cannot_write(client, session, issue, make_volunteer):
-    volunteer = make_volunteer()
+    volunteer = make_volunteer(partner_organisation=ORGANISATION)
     session.commit()
     _row, headers = issue("read")
     url = f"{API}/volunteers/{volunteer.id}"
@@ -279,9 +279,11 @@ def test_lists_filter_and_page_with_a_total(client, session, writer, make_volunt
                        interests=["wandelen"] if n % 2 == 0 else ["koffie_drinken"],
                        languages=["nl", "ar"] if n == 4 else ["nl"],
                        status="available" if n != 1 else "paused",
-                       created_at=now + timedelta(seconds=n))
-    make_resident(target_group="young_person", postcode="3511 CD")
-    make_resident(target_group="older_person", postcode="3562 CD")
+                       created_at=now + timedelta(seconds=n), partner_organisation=ORGANISATION)
+    make_resident(target_group="young_person", postcode="3511 CD",
+                  referrer_organisation=ORGANISATION)
+    make_resident(target_group="older_person", postcode="3562 CD",
+                  referrer_organisation=ORGANISATION)
     session.commit()
 
     def names(query: str) -> tuple[list[str], int]:
@@ -334,8 +336,10 @@ def test_the_models_match_the_migrations(engine):
 def test_the_api_keeps_to_its_openapi_document(app, session, writer, make_volunteer,
                                                make_resident):
     """Generated requests with a write token: no 5xx, and every response as documented."""
-    known = {"volunteers": make_volunteer().id,
-             "residents": make_resident(health_note="HEALTHCANARY").id}
+    known = {"volunteers": make_volunteer(partner_organisation=ORGANISATION,
+                                          notes="NOTESCANARY").id,
+             "residents": make_resident(health_note="HEALTHCANARY", notes="NOTESCANARY",
+                                        referrer_organisation=ORGANISATION).id}
     session.commit()
     # schemathesis.pytest.from_fixture does not work with pytest 9 (request.node._nodeid), so
     # each operation gets its own hypothesis run here.
@@ -353,7 +357,7 @@ def test_the_api_keeps_to_its_openapi_document(app, session, writer, make_volunt
             if existing and case.path_parameters:
                 case.path_parameters["id"] = known[case.path.split("/")[3]]
             response = case.call_and_validate(headers=writer, checks=checks)
-            assert "HEALTHCANARY" not in response.text
+            assert "HEALTHCANARY" not in response.text and "NOTESCANARY" not in response.text
 
         keeps_to_the_document()
 

@@ -1,4 +1,7 @@
-"""Volunteers and residents for partner organisations: list, read, create, update, erase."""
+"""Volunteers and residents for partner organisations: list, read, create, update, erase.
+
+A token sees only its organisation's people (directory.py); coordinators' notes never leave.
+"""
 from __future__ import annotations
 
 import re
@@ -22,6 +25,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _ID = re.compile(r"[0-9a-f]{32}")
 _VERSION = re.compile(r'(?:W/)?"?([0-9]{1,9})"?')
+# Set by the server only: who owns the row, and the coordinators' internal notes.
+_NOT_WRITABLE = {"referrer_organisation", "partner_organisation", "notes"}
 _DESCRIPTIONS = {
     400: "Onleesbaar verzoek", 401: "Geen of een ongeldige API-sleutel",
     403: "De sleutel mag alleen lezen", 404: "Onbekend of verwijderd profiel",
@@ -63,12 +68,17 @@ def _expected_version(headers: Mapping[str, Any], body: Mapping[str, Any]) -> in
     return int(body["version"])
 
 
+def _organisation() -> str:
+    return current_token().organisation
+
+
 def _list(kind: Kind, query: Mapping[str, Any]) -> dict[str, Any]:
     session = db_session()
     filters = directory.Filters(**{name: query.get(name) for name in (
         "status", "postcode", "interest", "language", "target_group")})
     found = directory.search(session, kind, filters, page=query["page"],
-                             page_size=query["page_size"], actor=actor(), now=utcnow())
+                             page_size=query["page_size"], organisation=_organisation(),
+                             actor=actor(), now=utcnow())
     session.commit()
     return {"items": found.items, "page": found.page, "page_size": found.page_size,
             "total": found.total}
@@ -76,7 +86,8 @@ def _list(kind: Kind, query: Mapping[str, Any]) -> dict[str, Any]:
 
 def _read(kind: Kind, id: str) -> tuple[profiles.Profile, dict[str, str]]:
     session = db_session()
-    profile = directory.view(session, kind, _checked(kind, id), actor=actor(), now=utcnow())
+    profile = directory.view(session, kind, _checked(kind, id), organisation=_organisation(),
+                             actor=actor(), now=utcnow())
     session.commit()
     return profile, _etag(profile)
 
@@ -85,10 +96,11 @@ def _create(kind: Kind, body: Mapping[str, Any]) -> tuple[profiles.Profile, dict
     session = db_session()
     if kind == "volunteer":
         profile: profiles.Profile = profiles.create_volunteer(
-            session, body, actor=actor(), now=utcnow(), source="api")
+            session, _partner_fields_dropped(body), actor=actor(), now=utcnow(), source="api",
+            partner_organisation=_organisation())
     else:
-        # A partner's new resident is a referral: it names the referrer and waits for intake.
-        data = {"referrer_organisation": current_token().organisation, **body}
+        # A partner's new resident is a referral by that partner, whatever the body says.
+        data = {**_partner_fields_dropped(body), "referrer_organisation": _organisation()}
         profile = profiles.create_resident(session, data, actor=actor(), now=utcnow(),
                                            referral=True)
     session.commit()
@@ -96,20 +108,26 @@ def _create(kind: Kind, body: Mapping[str, Any]) -> tuple[profiles.Profile, dict
     return profile, {**_etag(profile), "Location": location}
 
 
+def _partner_fields_dropped(body: Mapping[str, Any]) -> dict[str, Any]:
+    # The schemas already leave these out; the scope must not hang on a schema detail.
+    return {name: value for name, value in body.items() if name not in _NOT_WRITABLE}
+
+
 def _update(kind: Kind, id: str, body: Mapping[str, Any],
             headers: Mapping[str, Any]) -> tuple[profiles.Profile, dict[str, str]]:
     session = db_session()
-    directory.present(session, kind, _checked(kind, id))
+    directory.present(session, kind, _checked(kind, id), organisation=_organisation())
     version = _expected_version(headers, body)
     update = profiles.update_volunteer if kind == "volunteer" else profiles.update_resident
-    profile = update(session, id, body, expected_version=version, actor=actor(), now=utcnow())
+    profile = update(session, id, _partner_fields_dropped(body), expected_version=version,
+                     actor=actor(), now=utcnow())
     session.commit()
     return profile, _etag(profile)
 
 
 def _erase(kind: Kind, id: str) -> None:
     session = db_session()
-    directory.present(session, kind, _checked(kind, id))
+    directory.present(session, kind, _checked(kind, id), organisation=_organisation())
     privacy.erase_person(session, kind, id, actor=actor(), now=utcnow())
     session.commit()
 

@@ -2,7 +2,9 @@
 
 Input schemas only check JSON types; the rules (postcode, phone, taxonomy codes, ranges) live in
 matching.services.validation so the API and the staff forms agree. Fields not listed here (id,
-status, version in a POST, open_matches, ...) are dropped, never assigned.
+status, version in a POST, open_matches, ...) are dropped, never assigned. Coordinators' notes
+are internal: not read, not returned. Who owns a row (referrer_organisation of a resident,
+partner_organisation of a volunteer) is the token's organisation, returned but never accepted.
 """
 from __future__ import annotations
 
@@ -51,7 +53,6 @@ class _ProfileFields(Schema):
     prefers_gender = _choice(GENDERS)
     prefers_min_age = fields.Integer(allow_none=True)
     prefers_max_age = fields.Integer(allow_none=True)
-    notes = _text("Notities")
 
 
 class _VolunteerFields(_ProfileFields):
@@ -64,7 +65,6 @@ class _VolunteerFields(_ProfileFields):
 class _ResidentFields(_ProfileFields):
     contact_via_referrer = fields.Boolean(allow_none=True)
     referrer_name = _text("Naam van de verwijzer")
-    referrer_organisation = _text("Organisatie van de verwijzer (standaard die van de sleutel)")
     referrer_email = _text("E-mailadres van de verwijzer")
     referrer_phone = _text("Telefoonnummer van de verwijzer")
     can_travel = fields.Boolean(allow_none=True)
@@ -114,11 +114,17 @@ class Volunteer(_VolunteerFields, _Stored):
     open_matches = fields.Integer(dump_only=True)
     source = fields.String(dump_only=True)
     paused_until = fields.Date(dump_only=True, allow_none=True)
+    partner_organisation = fields.String(
+        dump_only=True, allow_none=True,
+        metadata={"description": "De organisatie die de vrijwilliger via de API aanmaakte"})
 
 
 class Resident(_ResidentFields, _Stored):
     status = fields.String(dump_only=True, metadata={"enum": list(RESIDENT_STATUSES)})
     waiting_since = fields.Date(dump_only=True, allow_none=True)
+    referrer_organisation = fields.String(
+        dump_only=True, allow_none=True,
+        metadata={"description": "Organisatie van de verwijzer: altijd die van de sleutel"})
 
 
 class _Page(Schema):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -81,6 +82,12 @@ class Config:
 
     DEMO_MODE = _bool("MAATWERK_DEMO", False)
 
+    # A larger request body (a spreadsheet upload) is refused with 413.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
+    # An uploaded spreadsheet waits here between its preview and its import, at most IMPORT_TTL.
+    IMPORT_DIR = os.environ.get("IMPORT_DIR", str(INSTANCE / "imports"))
+    IMPORT_TTL_SECONDS = 3600
+
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
 
@@ -115,6 +122,7 @@ class TestConfig(Config):
     def __init__(self, database_url: str = "sqlite://", **overrides: object) -> None:
         self.SECRET_KEY = secrets.token_urlsafe(48)
         self.DATABASE_URL = database_url
+        self.IMPORT_DIR = tempfile.mkdtemp(prefix="maatwerk-imports-")
         for key, value in overrides.items():
             setattr(self, key, value)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -39,6 +39,7 @@ def _title(status: int) -> str:
         404: _("Pagina niet gevonden"),
         405: _("Niet toegestaan"),
         409: _("Iemand anders was u voor"),
+        413: _("Bestand te groot"),
         422: _("Controleer de invoer"),
         429: _("Te veel pogingen"),
     }.get(status, _("Er ging iets mis"))
@@ -50,6 +51,11 @@ def _message(status: int) -> str:
         404: _("Deze pagina bestaat niet (meer)."),
         409: _(
             "De gegevens zijn intussen gewijzigd. Laad de pagina opnieuw en probeer het nog eens."
+        ),
+        413: _(
+            "Het bestand is groter dan %(mb)s MB en is niet verwerkt. Splits het in kleinere "
+            "bestanden of laat overbodige kolommen weg.",
+            mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
         ),
         429: _("Te veel pogingen. Wacht even en probeer het dan opnieuw."),
     }.get(status, _("Het verzoek kon niet worden verwerkt."))

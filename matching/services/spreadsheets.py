@@ -41,6 +41,7 @@ from matching.errors import ValidationFailed
 from matching.store import Activity, Interest, Language, Resident, Volunteer
 
 from . import profiles, validation
+from .audit import record
 from .geocoding import Geocoder
 
 COMMON_COLUMNS: dict[str, str] = {
@@ -355,6 +356,9 @@ def _cell(name: str, value: Any) -> str:
     return str(value)
 
 
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
 def _export_rows(session: Session, kind: str, ids: Iterable[str] | None) -> Iterable[list[str]]:
     model = Volunteer if kind == "volunteer" else Resident
     mapping = COLUMNS[kind]
@@ -392,3 +396,21 @@ def export_xlsx(session: Session, kind: str, *, ids: Iterable[str] | None = None
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def export(
+    session: Session, kind: str, file_format: str, *, ids: Iterable[str] | None = None,
+    actor: str | None, now: datetime,
+) -> bytes:
+    """The export file ("csv" or "xlsx"), recorded in the audit trail by column names only."""
+    if file_format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {file_format!r}")
+    chosen = None if ids is None else list(ids)
+    if file_format == "csv":
+        body = export_csv(session, kind, ids=chosen).encode("utf-8")
+    else:
+        body = export_xlsx(session, kind, ids=chosen)
+    event = record(session, actor=actor, action="export", fields=COLUMNS[kind].values(), now=now)
+    event.detail = {"kind": kind, "format": file_format, "filtered": chosen is not None}
+    session.flush()
+    return body

@@ -37,6 +37,7 @@ KIND_NAMES = {"volunteer": _l("vrijwilligers"), "resident": _l("deelnemers")}
 SESSION_KEY = "imports"
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{32}")
 FILE_ERRORS = {
+    "no_kind": _l("Kies of u vrijwilligers of deelnemers importeert."),
     "no_file": _l("Kies een bestand."),
     "empty": _l("Het bestand is leeg."),
     "file_type": _l("Kies een CSV-bestand (.csv) of een Excel-bestand (.xlsx)."),
@@ -174,7 +175,7 @@ def index() -> tuple[str, int]:
 def preview() -> tuple[str, int]:
     kind = KINDS.get(request.form.get("soort", ""))
     if kind is None:
-        return _upload_page("no_file")
+        return _upload_page("no_kind")
     data, error = _upload()
     if data is None:
         return _upload_page(error, kind)

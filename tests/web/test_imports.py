@@ -254,4 +254,22 @@ def test_wrong_files_get_a_clear_message(logged_in, session):
         response = upload(client, content, name=name)
         assert response.status_code == 422, name
         assert message in response.get_data(as_text=True), name
+    response = upload(client, GOOD, soort="onbekend")
+    assert response.status_code == 422 and "Kies of u vrijwilligers" in response.get_data(
+        as_text=True)
     assert count(session, Volunteer) == 0
+
+
+def test_duplicates_are_warnings_that_link_to_the_profile(logged_in, session, make_volunteer):
+    add_taxonomy(session)
+    existing = make_volunteer(email="anne@example.org")
+    session.commit()
+    client = logged_in("coordinator")
+    twice = GOOD + "Berend;Bakker;bert@example.org;;;;;;\n"
+    response = upload(client, twice)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    section = page[page.index('id="duplicates"'):]
+    assert f'href="/vrijwilligers/{existing.id}"' in section
+    assert "Rij 4" in section and "lijkt op rij 3 in dit bestand" in section
+    assert "3 profielen importeren" in page

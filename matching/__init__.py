@@ -1,0 +1,1 @@
+"""Maatwerk: buddy matching of volunteers and residents."""

@@ -1,0 +1,172 @@
+"""People's features -> hard rules and a 0-100 score per pair (numpy only).
+
+A pair's score is the sum of its parts; each part is ``100 * weight / sum(weights) * similarity``
+with a similarity in [0, 1]:
+
+- interests, activities: shared tags / tags of the person with fewer tags (0 if either has none);
+- availability: shared weekly slots / slots of the person with fewer slots;
+- distance: ``1 - km / reach`` with reach the smaller of both travel limits (closer is better);
+- waiting: ``days / (days + WAITING_HALF_DAYS)`` of the resident, strictly increasing, so of two
+  otherwise alike residents the one who waited longer has the cheaper pairs.
+
+The cost the solver minimises is ``(100 - score) / 100``, in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "interests": 30.0,
+    "activities": 15.0,
+    "availability": 20.0,
+    "distance": 20.0,
+    "waiting": 15.0,
+}
+WAITING_HALF_DAYS = 180.0
+SLOTS = 21  # day * 3 + part; day 0 = Monday; part 0/1/2 = morning/afternoon/evening
+
+# The hard rules in the order the "why unmatched" funnel applies them.
+RULES = ("reach", "language", "time", "preferences", "excluded", "min_score")
+ALLOWED = len(RULES)
+
+
+@dataclass(frozen=True)
+class People:
+    """One side of the pool as arrays; tag sets are bit-packed uint64 rows."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    reach: np.ndarray  # km; inf = no limit of their own
+    languages: np.ndarray  # uint64 (n, words)
+    interests: np.ndarray
+    activities: np.ndarray
+    slots: np.ndarray  # int64, bit s set = available in slot s
+    gender: np.ndarray  # int64, one bit per gender code; 0 = unknown
+    age: np.ndarray  # float64; nan = unknown
+    pref_gender: np.ndarray  # int64 mask of accepted gender bits; 0 = no preference
+    pref_min_age: np.ndarray  # float64; -inf = none
+    pref_max_age: np.ndarray  # float64; inf = none
+    capacity: np.ndarray  # int64
+    waiting_days: np.ndarray  # float64
+
+    def __len__(self) -> int:
+        return len(self.lat)
+
+
+def pack_tags(tag_lists: list[list[str]], vocabulary: dict[str, int]) -> np.ndarray:
+    """Bit-pack tag lists into a (n, words) uint64 matrix, one bit per vocabulary entry."""
+    words = max(1, -(-len(vocabulary) // 64))
+    packed = np.zeros((len(tag_lists), words), dtype=np.uint64)
+    rows, bits = [], []
+    for i, tags in enumerate(tag_lists):
+        for tag in tags:
+            rows.append(i)
+            bits.append(vocabulary[tag])
+    if rows:
+        bits_arr = np.asarray(bits, dtype=np.int64)
+        np.bitwise_or.at(
+            packed,
+            (np.asarray(rows), bits_arr // 64),
+            np.left_shift(np.uint64(1), (bits_arr % 64).astype(np.uint64)),
+        )
+    return packed
+
+
+def _shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Number of common bits per row pair of two packed matrices."""
+    if a.shape[1] == 1:
+        return np.bitwise_count(a[:, 0] & b[:, 0]).astype(np.float64)
+    return np.bitwise_count(a & b).sum(axis=1, dtype=np.float64)
+
+
+def _tag_counts(packed: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(packed).sum(axis=1, dtype=np.float64)
+
+
+def _overlap(shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
+    smaller = np.minimum(size_a, size_b)
+    return np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
+
+
+def _accepts(chooser: People, ci: np.ndarray, other: People, oi: np.ndarray) -> np.ndarray:
+    """Whether the chooser's gender and age preferences accept the other person."""
+    pref = chooser.pref_gender[ci]
+    ok = (pref == 0) | ((pref & other.gender[oi]) != 0)
+    low, high, age = chooser.pref_min_age[ci], chooser.pref_max_age[ci], other.age[oi]
+    with np.errstate(invalid="ignore"):
+        ok &= np.isneginf(low) | (age >= low)
+        ok &= np.isposinf(high) | (age <= high)
+    return ok
+
+
+def hard_rule_stage(
+    vols: People,
+    res: People,
+    vi: np.ndarray,
+    ri: np.ndarray,
+    km: np.ndarray,
+    excluded_keys: np.ndarray,
+) -> np.ndarray:
+    """Per pair, how many hard rules in RULES order it passes before the first failure (min_score aside)."""
+    stage = np.zeros(len(vi), dtype=np.int8)
+    idx = np.arange(len(vi))
+    reach = np.minimum(vols.reach[vi], res.reach[ri])
+    idx = idx[km <= reach]
+    stage[idx] = 1
+    v, r = vi[idx], ri[idx]
+    if vols.languages.shape[1] == 1:
+        ok = (vols.languages[v, 0] & res.languages[r, 0]) != 0
+    else:
+        ok = ((vols.languages[v] & res.languages[r]) != 0).any(axis=1)
+    idx, v, r = idx[ok], v[ok], r[ok]
+    stage[idx] = 2
+    ok = (vols.slots[v] & res.slots[r]) != 0
+    idx, v, r = idx[ok], v[ok], r[ok]
+    stage[idx] = 3
+    ok = _accepts(vols, v, res, r) & _accepts(res, r, vols, v)
+    idx, v, r = idx[ok], v[ok], r[ok]
+    stage[idx] = 4
+    if len(excluded_keys):
+        keys = v.astype(np.int64) * len(res) + r
+        pos = np.minimum(np.searchsorted(excluded_keys, keys), len(excluded_keys) - 1)
+        ok = excluded_keys[pos] != keys
+        idx = idx[ok]
+    stage[idx] = 5
+    return stage
+
+
+def score_parts(
+    vols: People,
+    res: People,
+    vi: np.ndarray,
+    ri: np.ndarray,
+    km: np.ndarray,
+    weights: dict[str, float],
+) -> dict[str, np.ndarray]:
+    """Points per part for each pair; the parts add up to the pair's 0-100 score."""
+    total = sum(weights.values())
+    scale = {k: 100.0 * w / total for k, w in weights.items()}
+    parts = {}
+    for name in ("interests", "activities"):
+        a, b = getattr(vols, name), getattr(res, name)
+        sim = _overlap(_shared(a[vi], b[ri]), _tag_counts(a)[vi], _tag_counts(b)[ri])
+        parts[name] = scale[name] * sim
+    shared_slots = np.bitwise_count(vols.slots[vi] & res.slots[ri]).astype(np.float64)
+    parts["availability"] = scale["availability"] * _overlap(
+        shared_slots,
+        np.bitwise_count(vols.slots).astype(np.float64)[vi],
+        np.bitwise_count(res.slots).astype(np.float64)[ri],
+    )
+    reach = np.minimum(vols.reach[vi], res.reach[ri])
+    parts["distance"] = scale["distance"] * np.clip(1.0 - km / reach, 0.0, 1.0)
+    days = res.waiting_days[ri]
+    parts["waiting"] = scale["waiting"] * (days / (days + WAITING_HALF_DAYS))
+    return parts
+
+
+def score_to_cost(score: np.ndarray) -> np.ndarray:
+    """Cost in [0, 1] the solver minimises: (100 - score) / 100."""
+    return (100.0 - score) / 100.0

@@ -284,13 +284,13 @@ def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pair
 
 
 def candidate_pairs(pool: Pool, method: str = "auto") -> Pairs:
-    """Pairs within the volunteers' reach (all pairs when small or method='dense'), evaluated."""
+    """Pairs within the volunteers' reach, grouped by resident, evaluated (all pairs when small or dense)."""
     v_ok = np.flatnonzero(pool.available)
     n_res = len(pool.res)
     if method == "dense" or (method == "auto" and len(v_ok) * n_res <= DENSE_MAX_PAIRS):
-        vi = np.repeat(v_ok, n_res)
-        ri = np.tile(np.arange(n_res), len(v_ok))
-        km = geo.pair_distance_km(pool.vols.lat[vi], pool.vols.lon[vi], pool.res.lat[ri], pool.res.lon[ri])
+        ri = np.repeat(np.arange(n_res), len(v_ok))
+        vi = np.tile(v_ok, n_res)
+        km = geo.indexed_distance_km(pool.vols.lat, pool.vols.lon, pool.res.lat, pool.res.lon, vi, ri)
         keep = km <= pool.vols.reach[vi]
         vi, ri, km = vi[keep], ri[keep], km[keep]
     else:

@@ -26,7 +26,7 @@ import numpy as np
 from matching.scoring import ALLOWED, DEFAULT_WEIGHTS
 
 if TYPE_CHECKING:
-    from matching.engine import Solution
+    from matching.engine import Pairs, Solution
 
 UNMATCHED_REASONS: dict[str, str] = {
     "no_volunteers": "there are no available volunteers",
@@ -69,9 +69,9 @@ def slot_name(slot: int) -> str:
     return f"{DAY_NAMES[slot // 3]} {PART_NAMES[slot % 3]}"
 
 
-def _bits(words: np.ndarray) -> list[int]:
+def _bits(words: list[int]) -> list[int]:
     out = []
-    for w, word in enumerate(words.tolist()):
+    for w, word in enumerate(words):
         while word:
             low = word & -word
             out.append(w * 64 + low.bit_length() - 1)
@@ -79,50 +79,88 @@ def _bits(words: np.ndarray) -> list[int]:
     return out
 
 
-def _pair_record(solution: Solution, pairs, n: int, locked: bool) -> dict:
+def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: bool) -> list[dict]:
+    """Output records for the given pairs, built from arrays gathered once."""
     pool = solution.pool
-    v, r = int(pairs.vi[n]), int(pairs.ri[n])
     vols, res = pool.vols, pool.res
-    interests = [pool.interests[b] for b in _bits(vols.interests[v] & res.interests[r])]
-    activities = [pool.activities[b] for b in _bits(vols.activities[v] & res.activities[r])]
-    slots = _bits(np.array([int(vols.slots[v]) & int(res.slots[r])], dtype=np.uint64))
-    km = float(pairs.km[n])
-    days = int(res.waiting_days[r])
-    reasons = []
-    if locked:
-        reasons.append("locked by staff")
-    if interests:
-        reasons.append(f"{len(interests)} shared interest(s): {', '.join(interests)}")
-    if activities:
-        reasons.append(f"{len(activities)} shared activit(y/ies): {', '.join(activities)}")
-    reasons.append(f"{len(slots)} shared time slot(s): {', '.join(slot_name(s) for s in slots)}")
-    reasons.append(f"{km:.1f} km apart")
-    if days:
-        reasons.append(f"resident waiting {days} days")
-    return {
-        "volunteer": pool.volunteer_ids[v],
-        "resident": pool.resident_ids[r],
-        "score": round(float(pairs.score[n]), 2),
-        "cost": round_cost(pairs.cost[n]),
-        "distance_km": round(km, 3),
-        "shared_interests": interests,
-        "shared_activities": activities,
-        "shared_slots": slots,
-        "reasons": reasons,
-        "parts": {k: round(float(pairs.parts[k][n]), 2) for k in DEFAULT_WEIGHTS},
-        "locked": locked,
-        "alternatives": [],
-    }
+    vi, ri = pairs.vi[idx], pairs.ri[idx]
+    interests = (vols.interests[vi] & res.interests[ri]).tolist()
+    activities = (vols.activities[vi] & res.activities[ri]).tolist()
+    slots = (vols.slots[vi] & res.slots[ri]).tolist()
+    parts = {k: np.round(pairs.parts[k][idx], 2).tolist() for k in DEFAULT_WEIGHTS}
+    scores = np.round(pairs.score[idx], 2).tolist()
+    costs = np.round(pairs.cost[idx], 6).tolist()
+    kms = pairs.km[idx].tolist()
+    days = res.waiting_days[ri].astype(np.int64).tolist()
+    records = []
+    for n, (v, r) in enumerate(zip(vi.tolist(), ri.tolist())):
+        shared_interests = [pool.interests[b] for b in _bits(interests[n])]
+        shared_activities = [pool.activities[b] for b in _bits(activities[n])]
+        shared_slots = _bits([slots[n]])
+        reasons = ["locked by staff"] if locked else []
+        if shared_interests:
+            reasons.append(f"{len(shared_interests)} shared interest(s): {', '.join(shared_interests)}")
+        if shared_activities:
+            reasons.append(f"{len(shared_activities)} shared activit(y/ies): {', '.join(shared_activities)}")
+        reasons.append(f"{len(shared_slots)} shared time slot(s): {', '.join(slot_name(s) for s in shared_slots)}")
+        reasons.append(f"{kms[n]:.1f} km apart")
+        if days[n]:
+            reasons.append(f"resident waiting {days[n]} days")
+        records.append(
+            {
+                "volunteer": pool.volunteer_ids[v],
+                "resident": pool.resident_ids[r],
+                "score": scores[n],
+                "cost": costs[n],
+                "distance_km": round(kms[n], 3),
+                "shared_interests": shared_interests,
+                "shared_activities": shared_activities,
+                "shared_slots": shared_slots,
+                "reasons": reasons,
+                "parts": {k: parts[k][n] for k in DEFAULT_WEIGHTS},
+                "locked": locked,
+                "alternatives": [],
+            }
+        )
+    return records
 
 
-def _alternatives(solution: Solution, by_resident: dict[int, np.ndarray], n: int) -> list[dict]:
+def _runner_ups(solution: Solution, residents: np.ndarray) -> dict[int, list[int]]:
+    """Per resident, its ALTERNATIVES + 1 cheapest allowed pairs, cheapest first (ties: volunteer order)."""
+    pairs = solution.pairs
+    wanted = np.zeros(len(solution.pool.res), dtype=bool)
+    wanted[residents] = True
+    allowed = np.flatnonzero((pairs.stage == ALLOWED) & wanted[pairs.ri])
+    if len(allowed) == 0:
+        return {}
+    # Pairs come grouped by resident: a few rounds of segment minima instead of a full sort.
+    ri = pairs.ri[allowed]
+    starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
+    segment = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ri)]))
+    cost = pairs.cost[allowed].copy()
+    picked_seg, picked_edge = [], []
+    for _ in range(ALTERNATIVES + 1):
+        low = np.minimum.reduceat(cost, starts)
+        hit = np.flatnonzero(cost == low[segment])
+        first = hit[np.r_[True, segment[hit][1:] != segment[hit][:-1]]]
+        first = first[np.isfinite(cost[first])]
+        picked_seg.append(segment[first])
+        picked_edge.append(allowed[first])
+        cost[first] = np.inf
+    seg = np.concatenate(picked_seg)
+    edge = np.concatenate(picked_edge)
+    order = np.argsort(seg, kind="stable")
+    out: dict[int, list[int]] = {}
+    for s, e in zip(seg[order].tolist(), edge[order].tolist()):
+        out.setdefault(int(ri[starts[s]]), []).append(e)
+    return out
+
+
+def _alternatives(solution: Solution, options: list[int], n: int) -> list[dict]:
     pairs, pool = solution.pairs, solution.pool
-    r, chosen_v, chosen_cost = int(pairs.ri[n]), int(pairs.vi[n]), float(pairs.cost[n])
-    options = by_resident.get(r)
-    if options is None:
-        return []
+    chosen_v, chosen_cost = int(pairs.vi[n]), float(pairs.cost[n])
     out = []
-    for m in options.tolist():
+    for m in options:
         v = int(pairs.vi[m])
         if v == chosen_v:
             continue
@@ -136,28 +174,16 @@ def _alternatives(solution: Solution, by_resident: dict[int, np.ndarray], n: int
         else:
             code = "tie"
         out.append(
-            {"volunteer": pool.volunteer_ids[v], "score": round(float(pairs.score[m]), 2), "why_not_code": code, "why_not": WHY_NOT[code]}
+            {
+                "volunteer": pool.volunteer_ids[v],
+                "score": round(float(pairs.score[m]), 2),
+                "why_not_code": code,
+                "why_not": WHY_NOT[code],
+            }
         )
         if len(out) == ALTERNATIVES:
             break
     return out
-
-
-def _runner_ups(solution: Solution, residents: np.ndarray) -> dict[int, np.ndarray]:
-    """Per resident, the ALTERNATIVES + 1 cheapest allowed pairs, cheapest first."""
-    pairs = solution.pairs
-    allowed = np.flatnonzero(pairs.stage == ALLOWED)
-    wanted = np.zeros(len(solution.pool.res), dtype=bool)
-    wanted[residents] = True
-    allowed = allowed[wanted[pairs.ri[allowed]]]
-    # One sort by (resident, cost, volunteer) instead of one per resident.
-    order = allowed[np.lexsort((pairs.vi[allowed], pairs.cost[allowed], pairs.ri[allowed]))]
-    r_sorted = pairs.ri[order]
-    starts = np.flatnonzero(np.r_[True, r_sorted[1:] != r_sorted[:-1]])
-    ends = np.r_[starts[1:], len(order)]
-    return {
-        int(r_sorted[s]): order[s : min(e, s + ALTERNATIVES + 1)] for s, e in zip(starts.tolist(), ends.tolist())
-    }
 
 
 def unmatched_reasons(solution: Solution, residents: np.ndarray) -> list[str]:
@@ -173,17 +199,16 @@ def unmatched_reasons(solution: Solution, residents: np.ndarray) -> list[str]:
 def describe(solution: Solution) -> dict:
     """The JSON-ready result: pairs in resident order, unmatched residents, stats."""
     pool, pairs, locked = solution.pool, solution.pairs, solution.locked_pairs
-    entries: list[tuple[int, dict]] = []
-    by_resident = _runner_ups(solution, pairs.ri[solution.chosen])
-    for n in solution.chosen.tolist():
-        record = _pair_record(solution, pairs, n, locked=False)
-        record["alternatives"] = _alternatives(solution, by_resident, n)
-        entries.append((int(pairs.ri[n]), record))
-    for n in range(len(locked.vi)):
-        entries.append((int(locked.ri[n]), _pair_record(solution, locked, n, locked=True)))
-    entries.sort(key=lambda e: e[0])
+    chosen = solution.chosen
+    by_resident = _runner_ups(solution, pairs.ri[chosen])
+    records = _pair_records(solution, pairs, chosen, locked=False)
+    for record, n, r in zip(records, chosen.tolist(), pairs.ri[chosen].tolist()):
+        record["alternatives"] = _alternatives(solution, by_resident.get(r, []), n)
+    locked_records = _pair_records(solution, locked, np.arange(len(locked.vi)), locked=True)
+    resident_of = np.concatenate([pairs.ri[chosen], locked.ri]).tolist()
+    entries = sorted(zip(resident_of, records + locked_records), key=lambda e: e[0])
     matched = np.zeros(len(pool.res), dtype=bool)
-    matched[[r for r, _ in entries]] = True
+    matched[np.asarray(resident_of, dtype=np.int64)] = True
     left = np.flatnonzero(~matched)
     unmatched = [
         {"resident": pool.resident_ids[r], "reason": code, "text": UNMATCHED_REASONS[code]}

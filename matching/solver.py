@@ -5,17 +5,19 @@ Every row gets a private "stay unmatched" column at cost U. With finite pair cos
 [cmin, cmax], k + 1 pairs cost at most k * (cmax - cmin) + max(cmax, 0) more than k pairs, so
 ``U = n_rows * (cmax - cmin) + max(cmax, 0) + 1`` makes one more match always worth it: a min-cost
 solution is lexicographically optimal. Capacities are exact: a column is copied once per place.
+Independent parts of the graph (connected components) are solved separately; small ones together.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
-DENSE_MAX_CELLS = 250_000  # rows x columns up to which "auto" solves one dense matrix
+DENSE_MAX_CELLS = 250_000  # rows x (places + rows) up to which "auto" solves a part densely
 BATCH_ROWS = 2_000  # small components are solved together up to this many rows
+METHODS = ("auto", "dense", "sparse")
 
 
 def unmatched_penalty(cost: np.ndarray, n_rows: int) -> float:
@@ -31,6 +33,8 @@ def _check_edges(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n_rows: i
         raise ValueError(f"rows, cols and cost must be 1-D of one length, got {rows.shape}, {cols.shape}, {cost.shape}")
     if capacity.ndim != 1:
         raise ValueError(f"capacity must be 1-D, got shape {capacity.shape}")
+    if (capacity < 0).any():
+        raise ValueError(f"capacity must be >= 0; column {int(np.flatnonzero(capacity < 0)[0])} is negative")
     if len(rows) == 0:
         return
     if rows.min() < 0 or rows.max() >= n_rows:
@@ -39,66 +43,62 @@ def _check_edges(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n_rows: i
         raise ValueError(f"column index out of range 0..{len(capacity) - 1}")
     if not np.isfinite(cost).all():
         raise ValueError(f"cost must be finite on edges; edge {int(np.flatnonzero(~np.isfinite(cost))[0])} is not")
-    if (capacity < 0).any():
-        raise ValueError(f"capacity must be >= 0; column {int(np.flatnonzero(capacity < 0)[0])} is negative")
 
 
-def _dense(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n_rows: int, capacity: np.ndarray, penalty: float) -> np.ndarray:
-    """Chosen edge indices via one dense rectangular linear_sum_assignment."""
-    slot_col = np.repeat(np.arange(len(capacity)), capacity)
-    n_slots = len(slot_col)
-    forbidden = 2.0 * penalty + 1.0  # worse than the row's own dummy, so never chosen
-    matrix = np.full((n_rows, n_slots + n_rows), forbidden)
-    edge_of = np.full((n_rows, len(capacity)), -1, dtype=np.int64)
-    edge_of[rows, cols] = np.arange(len(rows))
-    block = np.full((n_rows, len(capacity)), forbidden)
-    block[rows, cols] = cost
-    matrix[:, :n_slots] = block[:, slot_col]
-    matrix[np.arange(n_rows), n_slots + np.arange(n_rows)] = penalty
-    r, c = linear_sum_assignment(matrix)
-    real = c < n_slots
-    return np.sort(edge_of[r[real], slot_col[c[real]]])
+def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal rows."""
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    return starts, np.diff(np.r_[starts, len(rows)])
 
 
-def _sparse(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n_rows: int, capacity: np.ndarray, penalty: float) -> np.ndarray:
-    """Chosen edge indices via LAPJVsp on the slot-expanded graph plus one dummy per row."""
-    first_slot = np.concatenate([[0], np.cumsum(capacity)[:-1]])
-    n_slots = int(capacity.sum())
-    copies = capacity[cols]
-    edge = np.repeat(np.arange(len(rows)), copies)
-    within = np.arange(len(edge)) - np.repeat(np.cumsum(copies) - copies, copies)
-    slot = first_slot[cols[edge]] + within
-    # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
-    graph = coo_matrix(
-        (
-            np.concatenate([cost[edge] + 1.0, np.full(n_rows, penalty + 1.0)]),
-            (np.concatenate([rows[edge], np.arange(n_rows)]), np.concatenate([slot, n_slots + np.arange(n_rows)])),
-        ),
-        shape=(n_rows, n_slots + n_rows),
-    ).tocsr()
-    r, c = min_weight_full_bipartite_matching(graph)
-    real = c < n_slots
-    slot_col = np.repeat(np.arange(len(capacity)), capacity)
-    chosen_cols = slot_col[c[real]]
-    chosen_rows = r[real]
-    # Map (row, column) back to the edge; each pair occurs once among the edges.
-    key = rows.astype(np.int64) * len(capacity) + cols
-    order = np.argsort(key, kind="stable")
-    pos = order[np.searchsorted(key[order], chosen_rows.astype(np.int64) * len(capacity) + chosen_cols)]
-    return np.sort(pos)
+def _edges_of(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Edge indices of the given groups, in group order."""
+    total = int(lengths.sum())
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(starts, lengths) + (np.arange(total) - np.repeat(offsets, lengths))
 
 
-def _solve_part(rows, cols, cost, capacity, method: str, penalty: float | None = None) -> np.ndarray:
-    """Renumber one part's rows and columns densely, solve it, return local edge indices."""
-    urows, lrows = np.unique(rows, return_inverse=True)
-    ucols, lcols = np.unique(cols, return_inverse=True)
+def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: np.ndarray, method: str, penalty: float) -> np.ndarray:
+    """Chosen edges of one part; lrow is 0..g-1 ascending, cols ascending within a row."""
+    n_rows = int(lrow[-1]) + 1
+    present = np.zeros(len(capacity), dtype=bool)
+    present[cols] = True
+    ucols = np.flatnonzero(present)
+    lcol = (np.cumsum(present) - 1)[cols]
     cap = capacity[ucols]
-    if penalty is None:
-        penalty = unmatched_penalty(cost, len(urows))
+    n_slots = int(cap.sum())
+    slot_col = np.repeat(np.arange(len(ucols)), cap)
     if method == "auto":
-        method = "dense" if len(urows) * (int(cap.sum()) + len(urows)) <= DENSE_MAX_CELLS else "sparse"
-    solve = _dense if method == "dense" else _sparse
-    return solve(lrows, lcols, cost, len(urows), cap, penalty)
+        method = "dense" if n_rows * (n_slots + n_rows) <= DENSE_MAX_CELLS else "sparse"
+    if method == "dense":
+        forbidden = 2.0 * penalty + 1.0  # worse than the row's own dummy, so never chosen
+        block = np.full((n_rows, len(ucols)), forbidden)
+        block[lrow, lcol] = cost
+        matrix = np.full((n_rows, n_slots + n_rows), forbidden)
+        matrix[:, :n_slots] = block[:, slot_col]
+        matrix[np.arange(n_rows), n_slots + np.arange(n_rows)] = penalty
+        r, c = linear_sum_assignment(matrix)
+    else:
+        copies = cap[lcol]
+        n_exp = int(copies.sum())
+        edge = np.repeat(np.arange(len(lrow)), copies)
+        first = np.cumsum(copies) - copies
+        slot = (np.cumsum(cap) - cap)[lcol[edge]] + (np.arange(n_exp) - np.repeat(first, copies))
+        row_e = lrow[edge]
+        indptr = np.r_[0, np.cumsum(np.bincount(row_e, minlength=n_rows) + 1)]
+        indices = np.empty(n_exp + n_rows, dtype=np.int32)
+        data = np.empty(n_exp + n_rows)
+        pos = np.arange(n_exp) + row_e  # each earlier row added its dummy entry at its end
+        # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
+        indices[pos] = slot
+        data[pos] = cost[edge] + 1.0
+        indices[indptr[1:] - 1] = n_slots + np.arange(n_rows)
+        data[indptr[1:] - 1] = penalty + 1.0
+        graph = csr_matrix((data, indices, indptr), shape=(n_rows, n_slots + n_rows))
+        r, c = min_weight_full_bipartite_matching(graph)
+    real = c < n_slots
+    key = lrow.astype(np.int64) * len(ucols) + lcol
+    return np.searchsorted(key, r[real].astype(np.int64) * len(ucols) + slot_col[c[real]])
 
 
 def assign_edges(
@@ -109,52 +109,67 @@ def assign_edges(
     capacity: np.ndarray,
     method: str = "auto",
 ) -> np.ndarray:
-    """Indices of the chosen edges: max matched rows, then min cost; columns take up to capacity."""
+    """Indices of the chosen edges: max matched rows, then min total cost; column j takes <= capacity[j]."""
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     cost = np.asarray(cost, dtype=np.float64)
     capacity = np.asarray(capacity, dtype=np.int64)
-    if method not in ("auto", "dense", "sparse"):
-        raise ValueError(f"method must be 'auto', 'dense' or 'sparse', got {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     _check_edges(rows, cols, cost, n_rows, capacity)
-    usable = capacity[cols] > 0 if len(rows) else np.zeros(0, bool)
-    index = np.flatnonzero(usable)
-    rows, cols, cost = rows[index], cols[index], cost[index]
+    index = np.flatnonzero(capacity[cols] > 0)
+    if len(index) < len(rows):
+        rows, cols, cost = rows[index], cols[index], cost[index]
     if len(rows) == 0:
         return np.empty(0, dtype=np.int64)
+    # Canonical order: grouped by row, columns ascending in a group. Callers that already deliver
+    # it (the engine does) skip the sort.
+    starts, lengths = _groups(rows)
+    lrow = np.repeat(np.arange(len(starts)), lengths)
+    key = lrow * len(capacity) + cols
+    if len(np.unique(rows[starts])) != len(starts) or (np.diff(key) <= 0).any():
+        order = np.lexsort((cols, rows))
+        if (np.diff(rows[order] * len(capacity) + cols[order]) == 0).any():
+            raise ValueError("an edge (row, column) occurs more than once")
+        index = index[order]
+        rows, cols, cost = rows[order], cols[order], cost[order]
+        starts, lengths = _groups(rows)
+        lrow = np.repeat(np.arange(len(starts)), lengths)
+    n_groups = len(starts)
     if method == "dense":
-        return index[_solve_part(rows, cols, cost, capacity, "dense")]
-    n_cols = len(capacity)
-    graph = csr_matrix(
-        (np.ones(len(rows), dtype=np.int8), (rows, n_rows + cols)), shape=(n_rows + n_cols, n_rows + n_cols)
-    )
-    _, label = connected_components(graph, directed=False)
-    edge_label = label[rows]
-    order = np.argsort(edge_label, kind="stable")
-    bounds = np.flatnonzero(np.diff(edge_label[order])) + 1
-    groups = np.split(order, bounds)
-    sizes = [len(np.unique(rows[g])) for g in groups]
-    chosen = []
-    batch: list[np.ndarray] = []
-    batch_rows = 0
+        penalty = unmatched_penalty(cost, n_groups)
+        return np.sort(index[_solve_part(lrow, cols, cost, capacity, "dense", penalty)])
+    size = n_groups + len(capacity)
+    indptr = np.r_[0, np.cumsum(lengths), np.full(len(capacity), len(rows))]
+    graph = csr_matrix((np.ones(len(rows), dtype=np.int8), n_groups + cols, indptr), shape=(size, size))
+    n_labels, label = connected_components(graph, directed=False)
+    group_label = label[:n_groups]
+    if len(np.unique(group_label)) == 1:
+        penalty = unmatched_penalty(cost, n_groups)
+        return np.sort(index[_solve_part(lrow, cols, cost, capacity, method, penalty)])
     # Components are independent, so several small ones can share a solve; U only has to exceed
-    # what the largest of them needs.
-    def flush() -> None:
-        if batch:
-            part = np.concatenate(batch)
-            penalty = max(unmatched_penalty(cost[g], s) for g, s in batch_sizes)
-            chosen.append(part[_solve_part(rows[part], cols[part], cost[part], capacity, method, penalty)])
-
-    batch_sizes: list[tuple[np.ndarray, int]] = []
-    for group, size in zip(groups, sizes):
-        if batch_rows + size > BATCH_ROWS and batch:
-            flush()
-            batch, batch_sizes, batch_rows = [], [], 0
-        batch.append(group)
-        batch_sizes.append((group, size))
-        batch_rows += size
-    flush()
-    return index[np.sort(np.concatenate(chosen))]
+    # what the largest of them needs (costs are bounded over the whole instance).
+    comp_rows = np.bincount(group_label, minlength=n_labels)
+    comp_batch = np.zeros(n_labels, dtype=np.int64)
+    batch, filled = 0, 0
+    for comp in np.flatnonzero(comp_rows).tolist():
+        if filled and filled + comp_rows[comp] > BATCH_ROWS:
+            batch, filled = batch + 1, 0
+        comp_batch[comp] = batch
+        filled += int(comp_rows[comp])
+    group_batch = comp_batch[group_label]
+    group_order = np.argsort(group_batch, kind="stable")
+    bounds = np.searchsorted(group_batch[group_order], np.arange(batch + 2))
+    cmin, cmax = float(cost.min()), float(cost.max())
+    chosen = []
+    for b in range(batch + 1):
+        gs = group_order[bounds[b] : bounds[b + 1]]
+        part = _edges_of(starts[gs], lengths[gs])
+        largest = int(comp_rows[np.unique(group_label[gs])].max())
+        penalty = largest * (cmax - cmin) + max(cmax, 0.0) + 1.0
+        local_row = np.repeat(np.arange(len(gs)), lengths[gs])
+        chosen.append(part[_solve_part(local_row, cols[part], cost[part], capacity, method, penalty)])
+    return np.sort(index[np.concatenate(chosen)])
 
 
 def assign(cost: np.ndarray, capacity: np.ndarray | None = None, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:

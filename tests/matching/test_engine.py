@@ -24,23 +24,23 @@ def small_problems(draw):
     def person(prefix: str, i: int) -> dict:
         record = {
             "id": f"{prefix}{i}",
-            "lat": 52.09 + draw(st.integers(-30, 30)) / 1000,
-            "lon": 5.12 + draw(st.integers(-40, 40)) / 1000,
-            "languages": draw(st.lists(st.sampled_from(["nl", "en", "tr"]), min_size=1, max_size=2, unique=True)),
+            "lat": 52.09 + draw(st.integers(-20, 20)) / 1000,
+            "lon": 5.12 + draw(st.integers(-30, 30)) / 1000,
+            "languages": draw(st.sampled_from([["nl"], ["nl"], ["nl", "en"], ["en"], ["tr"]])),
             "interests": draw(st.lists(st.sampled_from(TAGS), max_size=3, unique=True)),
             "activities": draw(st.lists(st.sampled_from(["koffie", "markt"]), max_size=2, unique=True)),
-            "availability": draw(st.lists(st.integers(0, 5), min_size=1, max_size=3, unique=True)),
+            "availability": draw(st.lists(st.integers(0, 3), min_size=1, max_size=3, unique=True)),
             "gender": draw(st.sampled_from(["f", "m", None])),
             "birth_year": draw(st.sampled_from([1940, 1960, 1990, None])),
             "prefers": {
-                "gender": draw(st.sampled_from([None, None, None, "f", "m"])),
+                "gender": draw(st.sampled_from([None] * 6 + ["f", "m"])),
                 "min_age": None,
-                "max_age": draw(st.sampled_from([None, None, None, 70])),
+                "max_age": draw(st.sampled_from([None] * 6 + [70])),
             },
         }
         if prefix == "v":
             record["capacity"] = draw(st.integers(1, 2))
-            record["max_travel_km"] = float(draw(st.integers(1, 8)))
+            record["max_travel_km"] = float(draw(st.integers(1, 6)))
         else:
             record["waiting_since"] = f"2026-{draw(st.integers(1, 11)):02d}-{draw(st.integers(1, 28)):02d}"
             record["max_travel_km"] = draw(st.sampled_from([None, None, 3.0]))
@@ -50,14 +50,14 @@ def small_problems(draw):
     ress = [person("r", i) for i in range(draw(st.integers(0, 5)))]
     excluded = draw(st.lists(st.tuples(st.sampled_from(vols), st.sampled_from(ress)), max_size=3)) if vols and ress else []
     p = problem(vols, ress, excluded=[[v["id"], r["id"]] for v, r in excluded])
-    p["settings"]["min_score"] = draw(st.sampled_from([0, 0, 30, 50]))
+    p["settings"]["min_score"] = draw(st.sampled_from([0, 0, 0, 30, 50]))
     # Lock some pairs that pass the hard rules, within capacity, one per resident.
     costs = engine.cost_matrix(p)["cost"]
     locked, load, taken = [], {}, set()
     for ri, row in enumerate(costs):
         for vi, c in enumerate(row):
             v = vols[vi]
-            if c is not None and ri not in taken and load.get(vi, 0) < v["capacity"] and draw(st.integers(0, 5)) == 0:
+            if c is not None and ri not in taken and load.get(vi, 0) < v["capacity"] and draw(st.integers(0, 4)) == 0:
                 locked.append([v["id"], ress[ri]["id"]])
                 load[vi] = load.get(vi, 0) + 1
                 taken.add(ri)
@@ -280,3 +280,27 @@ def test_sparse_components_match_dense_objective(seed):
     assert sparse["matched"] == dense["matched"]
     assert sparse["total_cost"] == pytest.approx(dense["total_cost"], abs=1e-5)
     assert sparse["allowed_pairs"] == dense["allowed_pairs"]
+
+
+@pytest.mark.parametrize("seed", range(120))
+def test_crowded_small_instances_against_brute_force(seed):
+    # Seeded instances where most pairs are allowed, so residents compete for places.
+    rng = np.random.default_rng(1000 + seed)
+    p = random_pool(seed, int(rng.integers(1, 5)), int(rng.integers(1, 6)))
+    for v in p["volunteers"]:
+        v["capacity"] = int(rng.integers(1, 3))
+        v["max_travel_km"] = 8.0
+        v["availability"] = [0, 1]
+        v["languages"] = ["nl", "tr"]
+    if rng.random() < 0.3:
+        p["excluded"] = [[p["volunteers"][0]["id"], p["residents"][0]["id"]]]
+    p["settings"]["min_score"] = float(rng.choice([0, 0, 40]))
+    costs = engine.cost_matrix(p)["cost"]
+    if rng.random() < 0.4 and costs[-1][0] is not None:
+        p["locked"] = [[p["volunteers"][0]["id"], p["residents"][-1]["id"]]]
+    want = brute_force(p)
+    for method in ("dense", "sparse"):
+        result = engine.solve(copy.deepcopy(p), method=method)
+        check_rules(p, result)
+        assert result["stats"]["matched"] == want[0]
+        assert result["stats"]["total_cost"] == pytest.approx(want[1], abs=1e-5)

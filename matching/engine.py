@@ -34,15 +34,15 @@ class Pool:
 
 @dataclass(frozen=True)
 class Pairs:
-    """Candidate pairs (within the volunteer's reach) with their rule stage and score."""
+    """The pairs that pass every hard rule (min_score aside), grouped by resident, with their scores."""
 
     vi: np.ndarray
     ri: np.ndarray
     km: np.ndarray
-    stage: np.ndarray  # rules passed, ALLOWED = allowed
-    parts: dict[str, np.ndarray]  # points per part; zero where stage < min_score stage
     score: np.ndarray
     cost: np.ndarray
+    allowed: np.ndarray  # bool: score >= min_score
+    reached: np.ndarray  # per resident: funnel stage of the best candidate (RULES passed)
 
 
 # ---------------------------------------------------------------- validation and parsing
@@ -181,6 +181,7 @@ def _people(rows: list[dict], vocab: dict[str, dict[str, int]], genders: dict[st
         pref_max_age=col("pref_max_age", np.float64),
         capacity=col("capacity", np.int64),
         waiting_days=col("waiting", np.float64),
+        points=geo.Points.from_degrees(col("lat", np.float64), col("lon", np.float64)),
     )
 
 
@@ -271,16 +272,17 @@ def parse(problem: dict) -> Pool:
 
 
 def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pairs:
-    """Stage, parts, score and cost of the given candidate pairs."""
-    stage = scoring.hard_rule_stage(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
-    ok = np.flatnonzero(stage == ALLOWED - 1)
-    parts = {k: np.zeros(len(vi)) for k in DEFAULT_WEIGHTS}
-    for key, value in scoring.score_parts(pool.vols, pool.res, vi[ok], ri[ok], km[ok], pool.weights).items():
-        parts[key][ok] = value
-    score = sum(parts.values())
+    """Screen candidate pairs by the hard rules, then score the survivors."""
+    keep, reached = scoring.screen(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
+    vi, ri, km = vi[keep], ri[keep], km[keep]
+    score = sum(scoring.score_parts(pool.vols, pool.res, vi, ri, km, pool.weights).values())
+    if not isinstance(score, np.ndarray):
+        score = np.zeros(0)
     # Scores a hair below min_score through rounding still count as reaching it.
-    stage[ok[score[ok] >= pool.min_score - 1e-9]] = ALLOWED
-    return Pairs(vi, ri, km, stage, parts, score, scoring.score_to_cost(score))
+    allowed = score >= pool.min_score - 1e-9
+    if len(ri):
+        reached[ri[allowed]] = ALLOWED
+    return Pairs(vi, ri, km, score, scoring.score_to_cost(score), allowed, reached)
 
 
 def candidate_pairs(pool: Pool, method: str = "auto") -> Pairs:
@@ -290,35 +292,37 @@ def candidate_pairs(pool: Pool, method: str = "auto") -> Pairs:
     if method == "dense" or (method == "auto" and len(v_ok) * n_res <= DENSE_MAX_PAIRS):
         ri = np.repeat(np.arange(n_res), len(v_ok))
         vi = np.tile(v_ok, n_res)
-        km = geo.indexed_distance_km(pool.vols.lat, pool.vols.lon, pool.res.lat, pool.res.lon, vi, ri)
+        km = geo.indexed_distance_km(pool.vols.points, pool.res.points, vi, ri)
         keep = km <= pool.vols.reach[vi]
         vi, ri, km = vi[keep], ri[keep], km[keep]
     else:
-        a, ri, km = geo.pairs_within(
-            pool.vols.lat[v_ok], pool.vols.lon[v_ok], pool.vols.reach[v_ok], pool.res.lat, pool.res.lon
-        )
+        points = geo.Points(*(x[v_ok] for x in vars(pool.vols.points).values()))
+        a, ri, km = geo.pairs_within(points, pool.vols.reach[v_ok], pool.res.points)
         vi = v_ok[a]
     return evaluate(pool, vi, ri, km)
+
+
+def pair_parts(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> dict[str, np.ndarray]:
+    """Points per score part for the given pairs (they add up to the score)."""
+    return scoring.score_parts(pool.vols, pool.res, vi, ri, km, pool.weights)
 
 
 def _check_locked(pool: Pool) -> Pairs:
     """Evaluate the locked pairs; ValueError if one breaks a hard rule or capacities overflow."""
     lv, lr = pool.locked[:, 0], pool.locked[:, 1]
-    km = geo.pair_distance_km(pool.vols.lat[lv], pool.vols.lon[lv], pool.res.lat[lr], pool.res.lon[lr])
-    pairs = evaluate(pool, lv, lr, km)
+    km = geo.indexed_distance_km(pool.vols.points, pool.res.points, lv, lr)
+    stage = scoring.hard_rule_stage(pool.vols, pool.res, lv, lr, km, pool.excluded_keys)
     seen: set[int] = set()
-    for n, (v, r) in enumerate(pool.locked):
+    for n, (v, r) in enumerate(pool.locked.tolist()):
         name = f"locked pair ({pool.volunteer_ids[v]!r}, {pool.resident_ids[r]!r})"
         if r in seen:
             raise ValueError(f"{name}: resident {pool.resident_ids[r]!r} is in more than one locked pair")
-        seen.add(int(r))
+        seen.add(r)
         if not pool.available[v]:
             raise ValueError(f"{name}: volunteer {pool.volunteer_ids[v]!r} is not available")
-        if km[n] > pool.vols.reach[v]:
-            raise ValueError(f"{name} breaks the rule 'reach': {km[n]:.2f} km apart")
-        if pairs.stage[n] < ALLOWED - 1:
-            rule = RULES[pairs.stage[n]]
-            raise ValueError(f"{name} breaks the hard rule {rule!r}")
+        if km[n] > pool.vols.reach[v] or stage[n] < ALLOWED - 1:
+            rule = "reach" if km[n] > pool.vols.reach[v] else RULES[stage[n]]
+            raise ValueError(f"{name} breaks the hard rule {rule!r} ({km[n]:.2f} km apart)")
     counts = np.bincount(lv, minlength=len(pool.vols))
     over = np.flatnonzero(counts > pool.vols.capacity)
     if len(over):
@@ -326,7 +330,9 @@ def _check_locked(pool: Pool) -> Pairs:
         raise ValueError(
             f"volunteer {pool.volunteer_ids[v]!r} has {counts[v]} locked pairs but capacity {pool.vols.capacity[v]}"
         )
-    return pairs
+    score = sum(scoring.score_parts(pool.vols, pool.res, lv, lr, km, pool.weights).values())
+    score = score if isinstance(score, np.ndarray) else np.zeros(0)
+    return Pairs(lv, lr, km, score, scoring.score_to_cost(score), np.ones(len(lv), bool), np.zeros(0, np.int8))
 
 
 @dataclass(frozen=True)
@@ -336,7 +342,7 @@ class Solution:
     pool: Pool
     pairs: Pairs
     locked_pairs: Pairs
-    usable: np.ndarray  # per candidate pair: allowed and the volunteer has free places
+    usable: np.ndarray  # per pair: allowed and the volunteer has free places
     chosen: np.ndarray  # indices into pairs
     locked_count: np.ndarray  # per volunteer
     load: np.ndarray  # per volunteer, locked + chosen
@@ -350,7 +356,7 @@ def solve_pool(pool: Pool, method: str = "auto") -> Solution:
     free = np.where(pool.available, pool.vols.capacity - locked_count, 0)
     locked_res = np.zeros(len(pool.res), dtype=bool)
     locked_res[pool.locked[:, 1]] = True
-    usable = (pairs.stage == ALLOWED) & (free[pairs.vi] > 0)
+    usable = pairs.allowed & (free[pairs.vi] > 0)
     open_pairs = np.flatnonzero(usable & ~locked_res[pairs.ri])
     chosen = open_pairs[
         solver.assign_edges(
@@ -382,7 +388,7 @@ def cost_matrix(problem: dict, method: str = "auto") -> dict:
     pairs = candidate_pairs(pool, method)
     locked_count = np.bincount(pool.locked[:, 0], minlength=len(pool.vols))
     free = np.where(pool.available, pool.vols.capacity - locked_count, 0)
-    usable = np.flatnonzero((pairs.stage == ALLOWED) & (free[pairs.vi] > 0))
+    usable = np.flatnonzero(pairs.allowed & (free[pairs.vi] > 0))
     matrix: list[list[float | None]] = [[None] * len(pool.vols) for _ in pool.res.lat]
     for v, r, c in zip(pairs.vi[usable].tolist(), pairs.ri[usable].tolist(), pairs.cost[usable].tolist()):
         matrix[r][v] = explain.round_cost(c)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from matching import scoring
 from matching.scoring import ALLOWED, DEFAULT_WEIGHTS
 
 if TYPE_CHECKING:
@@ -87,7 +88,8 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
     interests = (vols.interests[vi] & res.interests[ri]).tolist()
     activities = (vols.activities[vi] & res.activities[ri]).tolist()
     slots = (vols.slots[vi] & res.slots[ri]).tolist()
-    parts = {k: np.round(pairs.parts[k][idx], 2).tolist() for k in DEFAULT_WEIGHTS}
+    parts = scoring.score_parts(vols, res, vi, ri, pairs.km[idx], pool.weights)
+    parts = {k: np.round(parts[k], 2).tolist() for k in DEFAULT_WEIGHTS}
     scores = np.round(pairs.score[idx], 2).tolist()
     costs = np.round(pairs.cost[idx], 6).tolist()
     kms = pairs.km[idx].tolist()
@@ -130,7 +132,7 @@ def _runner_ups(solution: Solution, residents: np.ndarray) -> dict[int, list[int
     pairs = solution.pairs
     wanted = np.zeros(len(solution.pool.res), dtype=bool)
     wanted[residents] = True
-    allowed = np.flatnonzero((pairs.stage == ALLOWED) & wanted[pairs.ri])
+    allowed = np.flatnonzero(pairs.allowed & wanted[pairs.ri])
     if len(allowed) == 0:
         return {}
     # Pairs come grouped by resident: a few rounds of segment minima instead of a full sort.
@@ -191,9 +193,7 @@ def unmatched_reasons(solution: Solution, residents: np.ndarray) -> list[str]:
     pool, pairs = solution.pool, solution.pairs
     if not pool.available.any():
         return ["no_volunteers"] * len(residents)
-    reached = np.zeros(len(pool.res), dtype=np.int64)
-    np.maximum.at(reached, pairs.ri, pairs.stage.astype(np.int64))
-    return [_FUNNEL[min(int(reached[r]), ALLOWED)] for r in residents.tolist()]
+    return [_FUNNEL[int(pairs.reached[r])] for r in residents.tolist()]
 
 
 def describe(solution: Solution) -> dict:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matching.geo import Points
+
 DEFAULT_WEIGHTS: dict[str, float] = {
     "interests": 30.0,
     "activities": 15.0,
@@ -51,6 +53,7 @@ class People:
     pref_max_age: np.ndarray  # float64; inf = none
     capacity: np.ndarray  # int64
     waiting_days: np.ndarray  # float64
+    points: Points  # the homes in radians with their distance scales
 
     def __len__(self) -> int:
         return len(self.lat)
@@ -102,40 +105,67 @@ def _accepts(chooser: People, ci: np.ndarray, other: People, oi: np.ndarray) -> 
     return ok
 
 
-def hard_rule_stage(
-    vols: People,
-    res: People,
-    vi: np.ndarray,
-    ri: np.ndarray,
-    km: np.ndarray,
-    excluded_keys: np.ndarray,
-) -> np.ndarray:
-    """Per pair, how many hard rules in RULES order it passes before the first failure (min_score aside)."""
-    stage = np.zeros(len(vi), dtype=np.int8)
-    idx = np.arange(len(vi))
-    reach = np.minimum(vols.reach[vi], res.reach[ri])
-    idx = idx[km <= reach]
-    stage[idx] = 1
-    v, r = vi[idx], ri[idx]
-    if vols.languages.shape[1] == 1:
-        ok = (vols.languages[v, 0] & res.languages[r, 0]) != 0
-    else:
-        ok = ((vols.languages[v] & res.languages[r]) != 0).any(axis=1)
-    idx, v, r = idx[ok], v[ok], r[ok]
-    stage[idx] = 2
-    ok = (vols.slots[v] & res.slots[r]) != 0
-    idx, v, r = idx[ok], v[ok], r[ok]
-    stage[idx] = 3
-    ok = _accepts(vols, v, res, r) & _accepts(res, r, vols, v)
-    idx, v, r = idx[ok], v[ok], r[ok]
-    stage[idx] = 4
-    if len(excluded_keys):
+def _has_preferences(people: People) -> np.ndarray:
+    return (people.pref_gender != 0) | np.isfinite(people.pref_min_age) | np.isfinite(people.pref_max_age)
+
+
+def _rule_checks(vols: People, res: People, excluded_keys: np.ndarray):
+    """The hard rules as (v, r, km) -> ok predicates, in RULES order (min_score aside)."""
+    pref_v, pref_r = _has_preferences(vols), _has_preferences(res)
+
+    def reach(v, r, km):
+        return km <= np.minimum(vols.reach[v], res.reach[r])
+
+    def language(v, r, km):
+        if vols.languages.shape[1] == 1:
+            return (vols.languages[v, 0] & res.languages[r, 0]) != 0
+        return ((vols.languages[v] & res.languages[r]) != 0).any(axis=1)
+
+    def time(v, r, km):
+        return (vols.slots[v] & res.slots[r]) != 0
+
+    def preferences(v, r, km):
+        # Most people state no preference: only pairs where someone does are checked.
+        ok = np.ones(len(v), dtype=bool)
+        some = np.flatnonzero(pref_v[v] | pref_r[r])
+        sv, sr = v[some], r[some]
+        ok[some] = _accepts(vols, sv, res, sr) & _accepts(res, sr, vols, sv)
+        return ok
+
+    def excluded(v, r, km):
+        if len(excluded_keys) == 0:
+            return np.ones(len(v), dtype=bool)
         keys = v.astype(np.int64) * len(res) + r
         pos = np.minimum(np.searchsorted(excluded_keys, keys), len(excluded_keys) - 1)
-        ok = excluded_keys[pos] != keys
-        idx = idx[ok]
-    stage[idx] = 5
+        return excluded_keys[pos] != keys
+
+    return [reach, language, time, preferences, excluded]
+
+
+def hard_rule_stage(
+    vols: People, res: People, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, excluded_keys: np.ndarray
+) -> np.ndarray:
+    """Per pair, how many hard rules (RULES order, min_score aside) it passes before the first failure."""
+    stage = np.zeros(len(vi), dtype=np.int8)
+    idx = np.arange(len(vi))
+    for k, check in enumerate(_rule_checks(vols, res, excluded_keys), start=1):
+        idx = idx[check(vi[idx], ri[idx], km[idx])]
+        stage[idx] = k
     return stage
+
+
+def screen(
+    vols: People, res: People, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, excluded_keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the pairs that pass every hard rule, and per resident the funnel stage reached."""
+    reached = np.zeros(len(res), dtype=np.int8)
+    idx = np.arange(len(vi))
+    v, r, d = vi, ri, km
+    for k, check in enumerate(_rule_checks(vols, res, excluded_keys), start=1):
+        ok = check(v, r, d)
+        idx, v, r, d = idx[ok], v[ok], r[ok], d[ok]
+        reached[r] = k
+    return idx, reached
 
 
 def score_parts(

@@ -14,7 +14,7 @@ import pytest
 from geopy.distance import geodesic
 
 from matching import engine
-from matching.geo import pair_distance_km, pairs_within
+from matching.geo import Points, pair_distance_km, pairs_within
 from tests.matching.conftest import problem, resident, volunteer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,7 +161,7 @@ def test_pairs_within_finds_exactly_the_pairs_in_reach(seed):
     lat_a, lon_a = rng.uniform(50.8, 53.4, n_a), rng.uniform(3.4, 7.1, n_a)
     lat_b, lon_b = rng.uniform(50.8, 53.4, n_b), rng.uniform(3.4, 7.1, n_b)
     reach = rng.uniform(1, 40, n_a)
-    ia, ib, km = pairs_within(lat_a, lon_a, reach, lat_b, lon_b)
+    ia, ib, km = pairs_within(Points.from_degrees(lat_a, lon_a), reach, Points.from_degrees(lat_b, lon_b))
     grid_a, grid_b = np.meshgrid(np.arange(n_a), np.arange(n_b), indexing="ij")
     all_km = pair_distance_km(lat_a[grid_a], lon_a[grid_a], lat_b[grid_b], lon_b[grid_b])
     want = set(zip(*np.nonzero(all_km <= reach[:, None])))

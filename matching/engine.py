@@ -42,7 +42,7 @@ class Pairs:
     score: np.ndarray
     cost: np.ndarray
     allowed: np.ndarray  # bool: score >= min_score
-    reached: np.ndarray  # per resident: funnel stage of the best candidate (RULES passed)
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray]  # (vi, ri, km) within the volunteers' reach
 
 
 # ---------------------------------------------------------------- validation and parsing
@@ -273,16 +273,15 @@ def parse(problem: dict) -> Pool:
 
 def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pairs:
     """Screen candidate pairs by the hard rules, then score the survivors."""
-    keep, reached = scoring.screen(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
+    candidates = (vi, ri, km)
+    keep = scoring.screen(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
     vi, ri, km = vi[keep], ri[keep], km[keep]
     score = sum(scoring.score_parts(pool.vols, pool.res, vi, ri, km, pool.weights).values())
     if not isinstance(score, np.ndarray):
         score = np.zeros(0)
     # Scores a hair below min_score through rounding still count as reaching it.
     allowed = score >= pool.min_score - 1e-9
-    if len(ri):
-        reached[ri[allowed]] = ALLOWED
-    return Pairs(vi, ri, km, score, scoring.score_to_cost(score), allowed, reached)
+    return Pairs(vi, ri, km, score, scoring.score_to_cost(score), allowed, candidates)
 
 
 def candidate_pairs(pool: Pool, method: str = "auto") -> Pairs:
@@ -332,7 +331,7 @@ def _check_locked(pool: Pool) -> Pairs:
         )
     score = sum(scoring.score_parts(pool.vols, pool.res, lv, lr, km, pool.weights).values())
     score = score if isinstance(score, np.ndarray) else np.zeros(0)
-    return Pairs(lv, lr, km, score, scoring.score_to_cost(score), np.ones(len(lv), bool), np.zeros(0, np.int8))
+    return Pairs(lv, lr, km, score, scoring.score_to_cost(score), np.ones(len(lv), bool), (lv, lr, km))
 
 
 @dataclass(frozen=True)

@@ -154,18 +154,44 @@ def hard_rule_stage(
     return stage
 
 
+_LANGUAGE_SHIFT = SLOTS
+_PREFERENCE_BIT = np.uint64(1 << 63)
+_SLOT_BITS = np.uint64((1 << SLOTS) - 1)
+_LANGUAGE_BITS = np.uint64(((1 << 63) - 1) ^ ((1 << SLOTS) - 1))
+
+
+def _rule_words(people: People) -> np.ndarray | None:
+    """Slots, languages and "has preferences" in one uint64 per person (None if too many languages)."""
+    if people.languages.shape[1] != 1 or (people.languages[:, 0] >> np.uint64(63 - _LANGUAGE_SHIFT)).any():
+        return None
+    words = people.slots.astype(np.uint64) | (people.languages[:, 0] << np.uint64(_LANGUAGE_SHIFT))
+    return words | np.where(_has_preferences(people), _PREFERENCE_BIT, np.uint64(0))
+
+
 def screen(
     vols: People, res: People, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, excluded_keys: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the pairs that pass every hard rule, and per resident the funnel stage reached."""
-    reached = np.zeros(len(res), dtype=np.int8)
-    idx = np.arange(len(vi))
-    v, r, d = vi, ri, km
-    for k, check in enumerate(_rule_checks(vols, res, excluded_keys), start=1):
-        ok = check(v, r, d)
-        idx, v, r, d = idx[ok], v[ok], r[ok], d[ok]
-        reached[r] = k
-    return idx, reached
+) -> np.ndarray:
+    """Indices of the pairs that pass every hard rule; the pairs must be within the volunteers' reach."""
+    word_v, word_r = _rule_words(vols), _rule_words(res)
+    if word_v is None or word_r is None:
+        return np.flatnonzero(hard_rule_stage(vols, res, vi, ri, km, excluded_keys) == len(RULES) - 1)
+    # One gather per side for the cheap rules; preferences and exclusions only where they apply.
+    gv, gr = word_v[vi], word_r[ri]
+    both = gv & gr
+    ok = (both & _SLOT_BITS) != 0
+    ok &= (both & _LANGUAGE_BITS) != 0
+    if np.isfinite(res.reach).any():
+        ok &= km <= res.reach[ri]
+    some = np.flatnonzero(ok & (((gv | gr) & _PREFERENCE_BIT) != 0))
+    if len(some):
+        sv, sr = vi[some], ri[some]
+        ok[some] = _accepts(vols, sv, res, sr) & _accepts(res, sr, vols, sv)
+    if len(excluded_keys):
+        some = np.flatnonzero(ok)
+        keys = vi[some].astype(np.int64) * len(res) + ri[some]
+        pos = np.minimum(np.searchsorted(excluded_keys, keys), len(excluded_keys) - 1)
+        ok[some] = excluded_keys[pos] != keys
+    return np.flatnonzero(ok)
 
 
 def score_parts(

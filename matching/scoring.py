@@ -90,8 +90,8 @@ def _tag_counts(packed: np.ndarray) -> np.ndarray:
 
 
 def _overlap(shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
-    smaller = np.minimum(size_a, size_b)
-    return np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
+    # shared is 0 whenever a set is empty, so dividing by max(smaller, 1) gives 0 there.
+    return shared / np.maximum(np.minimum(size_a, size_b), 1.0)
 
 
 def _accepts(chooser: People, ci: np.ndarray, other: People, oi: np.ndarray) -> np.ndarray:

@@ -13,7 +13,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import (
+    breadth_first_order,
+    connected_components,
+    maximum_bipartite_matching,
+    min_weight_full_bipartite_matching,
+)
 
 DENSE_MAX_CELLS = 250_000  # rows x (places + rows) up to which "auto" solves a part densely
 BATCH_ROWS = 2_000  # small components are solved together up to this many rows
@@ -58,6 +63,61 @@ def _edges_of(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts, lengths) + (np.arange(total) - np.repeat(offsets, lengths))
 
 
+def _slot_graph(
+    lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int,
+    dummy: np.ndarray | None, penalty: float,
+) -> csr_matrix:
+    """CSR of rows x (places + dummies): each column copied per place, a dummy ending each flagged row."""
+    copies = cap[lcol]
+    n_exp = int(copies.sum())
+    edge = np.repeat(np.arange(len(lrow)), copies)
+    first = np.cumsum(copies) - copies
+    slot = (np.cumsum(cap) - cap)[lcol[edge]] + (np.arange(n_exp) - np.repeat(first, copies))
+    row_e = lrow[edge]
+    has_dummy = np.zeros(n_rows, dtype=np.int64) if dummy is None else dummy.astype(np.int64)
+    dummies_before = np.cumsum(has_dummy) - has_dummy
+    indptr = np.r_[0, np.cumsum(np.bincount(row_e, minlength=n_rows) + has_dummy)]
+    indices = np.empty(n_exp + int(has_dummy.sum()), dtype=np.int32)
+    data = np.empty(len(indices))
+    pos = np.arange(n_exp) + dummies_before[row_e]
+    # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
+    indices[pos] = slot
+    data[pos] = cost[edge] + 1.0
+    flagged = np.flatnonzero(has_dummy)
+    indices[indptr[flagged + 1] - 1] = n_slots + np.arange(len(flagged))
+    data[indptr[flagged + 1] - 1] = penalty + 1.0
+    return csr_matrix((data, indices, indptr), shape=(n_rows, n_slots + len(flagged)))
+
+
+def _sparse(
+    lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int, penalty: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """LAPJVsp on the place-expanded graph; "stay unmatched" dummies only for rows that may need one.
+
+    A maximum matching (Hopcroft-Karp) shows which rows can be left exposed: exactly those reached
+    from an exposed row by an alternating path (Dulmage-Mendelsohn). Every other row is matched in
+    every maximum matching, so it needs no dummy; fewer dummies at cost U make LAPJVsp much faster.
+    """
+    plain = _slot_graph(lrow, lcol, cost, n_rows, cap, n_slots, None, penalty)
+    mate = maximum_bipartite_matching(plain, perm_type="column")
+    exposed = np.flatnonzero(mate < 0)
+    if len(exposed) == 0:
+        return min_weight_full_bipartite_matching(plain)
+    # Alternating search: row -> any of its places, place -> the row matched to it.
+    matched = np.flatnonzero(mate >= 0)
+    place_row = np.full(n_slots, -1, dtype=np.int64)
+    place_row[mate[matched]] = matched
+    has_mate = place_row >= 0
+    size = n_rows + n_slots + 1
+    indptr = np.r_[plain.indptr, plain.indptr[-1] + np.cumsum(has_mate), plain.indptr[-1] + has_mate.sum() + len(exposed)]
+    indices = np.concatenate([plain.indices.astype(np.int64) + n_rows, place_row[has_mate], exposed])
+    search = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(size, size))
+    reached = breadth_first_order(search, size - 1, directed=True, return_predecessors=False)
+    dummy = np.zeros(n_rows, dtype=bool)
+    dummy[reached[reached < n_rows]] = True
+    return min_weight_full_bipartite_matching(_slot_graph(lrow, lcol, cost, n_rows, cap, n_slots, dummy, penalty))
+
+
 def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: np.ndarray, method: str, penalty: float) -> np.ndarray:
     """Chosen edges of one part; lrow is 0..g-1 ascending, cols ascending within a row."""
     n_rows = int(lrow[-1]) + 1
@@ -79,23 +139,7 @@ def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: 
         matrix[np.arange(n_rows), n_slots + np.arange(n_rows)] = penalty
         r, c = linear_sum_assignment(matrix)
     else:
-        copies = cap[lcol]
-        n_exp = int(copies.sum())
-        edge = np.repeat(np.arange(len(lrow)), copies)
-        first = np.cumsum(copies) - copies
-        slot = (np.cumsum(cap) - cap)[lcol[edge]] + (np.arange(n_exp) - np.repeat(first, copies))
-        row_e = lrow[edge]
-        indptr = np.r_[0, np.cumsum(np.bincount(row_e, minlength=n_rows) + 1)]
-        indices = np.empty(n_exp + n_rows, dtype=np.int32)
-        data = np.empty(n_exp + n_rows)
-        pos = np.arange(n_exp) + row_e  # each earlier row added its dummy entry at its end
-        # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
-        indices[pos] = slot
-        data[pos] = cost[edge] + 1.0
-        indices[indptr[1:] - 1] = n_slots + np.arange(n_rows)
-        data[indptr[1:] - 1] = penalty + 1.0
-        graph = csr_matrix((data, indices, indptr), shape=(n_rows, n_slots + n_rows))
-        r, c = min_weight_full_bipartite_matching(graph)
+        r, c = _sparse(lrow, lcol, cost, n_rows, cap, n_slots, penalty)
     real = c < n_slots
     key = lrow.astype(np.int64) * len(ucols) + lcol
     return np.searchsorted(key, r[real].astype(np.int64) * len(ucols) + slot_col[c[real]])

@@ -62,20 +62,17 @@ class People:
 def pack_tags(tag_lists: list[list[str]], vocabulary: dict[str, int]) -> np.ndarray:
     """Bit-pack tag lists into a (n, words) uint64 matrix, one bit per vocabulary entry."""
     words = max(1, -(-len(vocabulary) // 64))
-    packed = np.zeros((len(tag_lists), words), dtype=np.uint64)
-    rows, bits = [], []
-    for i, tags in enumerate(tag_lists):
+    bit = {tag: 1 << i for tag, i in vocabulary.items()}
+    masks = []
+    for tags in tag_lists:
+        mask = 0
         for tag in tags:
-            rows.append(i)
-            bits.append(vocabulary[tag])
-    if rows:
-        bits_arr = np.asarray(bits, dtype=np.int64)
-        np.bitwise_or.at(
-            packed,
-            (np.asarray(rows), bits_arr // 64),
-            np.left_shift(np.uint64(1), (bits_arr % 64).astype(np.uint64)),
-        )
-    return packed
+            mask |= bit[tag]
+        masks.append(mask)
+    low = (1 << 64) - 1
+    return np.array([[(m >> (64 * w)) & low for w in range(words)] for m in masks], dtype=np.uint64).reshape(
+        len(masks), words
+    )
 
 
 def _shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -304,3 +304,19 @@ def test_crowded_small_instances_against_brute_force(seed):
         check_rules(p, result)
         assert result["stats"]["matched"] == want[0]
         assert result["stats"]["total_cost"] == pytest.approx(want[1], abs=1e-5)
+
+
+def test_many_tags_and_languages_use_several_words():
+    tags = [f"tag{i}" for i in range(150)]
+    languages = [f"l{i}" for i in range(70)]
+    v = volunteer(interests=tags[:100], languages=languages[:40] + ["nl"])
+    r = resident(interests=tags[90:], languages=["nl", "l69"])
+    pair = engine.solve(problem([v], [r]))["pairs"][0]
+    assert pair["shared_interests"] == sorted(tags[90:100])
+    assert pair["parts"]["interests"] == pytest.approx(30 * 10 / 60, abs=0.01)
+
+
+def test_no_residents_and_no_volunteers():
+    empty = engine.solve(problem([volunteer()], []))
+    assert empty["pairs"] == [] and empty["unmatched"] == [] and empty["stats"]["matched"] == 0
+    assert engine.cost_matrix(problem([], [resident()]))["cost"] == [[]]

@@ -42,7 +42,7 @@ class Pairs:
     score: np.ndarray
     cost: np.ndarray
     allowed: np.ndarray  # bool: score >= min_score
-    candidates: tuple[np.ndarray, np.ndarray, np.ndarray]  # (vi, ri, km) within the volunteers' reach
+    candidates: int  # pairs within the volunteers' reach that were screened
 
 
 # ---------------------------------------------------------------- validation and parsing
@@ -273,7 +273,7 @@ def parse(problem: dict) -> Pool:
 
 def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pairs:
     """Screen candidate pairs by the hard rules, then score the survivors."""
-    candidates = (vi, ri, km)
+    candidates = len(vi)
     keep = scoring.screen(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
     vi, ri, km = vi[keep], ri[keep], km[keep]
     score = sum(scoring.score_parts(pool.vols, pool.res, vi, ri, km, pool.weights).values())
@@ -284,21 +284,37 @@ def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pair
     return Pairs(vi, ri, km, score, scoring.score_to_cost(score), allowed, candidates)
 
 
-def candidate_pairs(pool: Pool, method: str = "auto") -> Pairs:
-    """Pairs within the volunteers' reach, grouped by resident, evaluated (all pairs when small or dense)."""
+def _in_reach(pool: Pool, residents: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vi, ri, km) of the given residents' pairs within the available volunteers' reach."""
     v_ok = np.flatnonzero(pool.available)
-    n_res = len(pool.res)
-    if method == "dense" or (method == "auto" and len(v_ok) * n_res <= DENSE_MAX_PAIRS):
-        ri = np.repeat(np.arange(n_res), len(v_ok))
-        vi = np.tile(v_ok, n_res)
+    if method == "dense" or (method == "auto" and len(v_ok) * len(residents) <= DENSE_MAX_PAIRS):
+        ri = np.repeat(residents, len(v_ok))
+        vi = np.tile(v_ok, len(residents))
         km = geo.indexed_distance_km(pool.vols.points, pool.res.points, vi, ri)
         keep = km <= pool.vols.reach[vi]
-        vi, ri, km = vi[keep], ri[keep], km[keep]
-    else:
-        points = geo.Points(*(x[v_ok] for x in vars(pool.vols.points).values()))
-        a, ri, km = geo.pairs_within(points, pool.vols.reach[v_ok], pool.res.points)
-        vi = v_ok[a]
-    return evaluate(pool, vi, ri, km)
+        return vi[keep], ri[keep], km[keep]
+    take = lambda p, idx: geo.Points(*(x[idx] for x in vars(p).values()))  # noqa: E731
+    a, b, km = geo.pairs_within(take(pool.vols.points, v_ok), pool.vols.reach[v_ok], take(pool.res.points, residents))
+    return v_ok[a], residents[b], km
+
+
+def candidate_pairs(pool: Pool, method: str = "auto") -> Pairs:
+    """Pairs within the volunteers' reach, grouped by resident, evaluated (all pairs when small or dense)."""
+    return evaluate(pool, *_in_reach(pool, np.arange(len(pool.res)), method))
+
+
+def funnel_stage(pool: Pool, pairs: Pairs, residents: np.ndarray, method: str = "auto") -> np.ndarray:
+    """Per given resident, how many RULES their best pair within reach passes (ALLOWED = all)."""
+    if len(residents) == 0:
+        return np.zeros(0, dtype=np.int64)
+    vi, ri, km = _in_reach(pool, residents, method)
+    stage = scoring.hard_rule_stage(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
+    reached = np.zeros(len(pool.res), dtype=np.int64)
+    np.maximum.at(reached, ri, stage.astype(np.int64))
+    wanted = np.zeros(len(pool.res), dtype=bool)
+    wanted[residents] = True
+    reached[pairs.ri[pairs.allowed & wanted[pairs.ri]]] = ALLOWED
+    return reached[residents]
 
 
 def pair_parts(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> dict[str, np.ndarray]:
@@ -331,7 +347,7 @@ def _check_locked(pool: Pool) -> Pairs:
         )
     score = sum(scoring.score_parts(pool.vols, pool.res, lv, lr, km, pool.weights).values())
     score = score if isinstance(score, np.ndarray) else np.zeros(0)
-    return Pairs(lv, lr, km, score, scoring.score_to_cost(score), np.ones(len(lv), bool), (lv, lr, km))
+    return Pairs(lv, lr, km, score, scoring.score_to_cost(score), np.ones(len(lv), bool), len(lv))
 
 
 @dataclass(frozen=True)
@@ -345,6 +361,7 @@ class Solution:
     chosen: np.ndarray  # indices into pairs
     locked_count: np.ndarray  # per volunteer
     load: np.ndarray  # per volunteer, locked + chosen
+    funnel: np.ndarray  # per resident: funnel stage if unmatched, -1 if matched or locked
 
 
 def solve_pool(pool: Pool, method: str = "auto") -> Solution:
@@ -364,7 +381,12 @@ def solve_pool(pool: Pool, method: str = "auto") -> Solution:
         )
     ]
     load = locked_count + np.bincount(pairs.vi[chosen], minlength=len(pool.vols))
-    return Solution(pool, pairs, locked_pairs, usable, chosen, locked_count, load)
+    funnel = np.full(len(pool.res), -1, dtype=np.int64)
+    left = ~locked_res
+    left[pairs.ri[chosen]] = False
+    left = np.flatnonzero(left)
+    funnel[left] = funnel_stage(pool, pairs, left, method)
+    return Solution(pool, pairs, locked_pairs, usable, chosen, locked_count, load, funnel)
 
 
 # ---------------------------------------------------------------- the dict API

@@ -188,26 +188,11 @@ def _alternatives(solution: Solution, options: list[int], n: int) -> list[dict]:
     return out
 
 
-def funnel_stage(solution: Solution, residents: np.ndarray) -> np.ndarray:
-    """Per given resident, how many RULES their best candidate pair passes (ALLOWED = all)."""
-    pool, pairs = solution.pool, solution.pairs
-    wanted = np.zeros(len(pool.res), dtype=bool)
-    wanted[residents] = True
-    vi, ri, km = pairs.candidates
-    some = np.flatnonzero(wanted[ri])
-    stage = scoring.hard_rule_stage(pool.vols, pool.res, vi[some], ri[some], km[some], pool.excluded_keys)
-    reached = np.zeros(len(pool.res), dtype=np.int64)
-    np.maximum.at(reached, ri[some], stage.astype(np.int64))
-    reached[pairs.ri[pairs.allowed & wanted[pairs.ri]]] = ALLOWED
-    return reached[residents]
-
-
 def unmatched_reasons(solution: Solution, residents: np.ndarray) -> list[str]:
     """Reason code per given (unmatched) resident: the first funnel rule nobody gets past."""
-    pool, pairs = solution.pool, solution.pairs
-    if not pool.available.any():
+    if not solution.pool.available.any():
         return ["no_volunteers"] * len(residents)
-    return [_FUNNEL[int(s)] for s in funnel_stage(solution, residents).tolist()]
+    return [_FUNNEL[int(s)] for s in solution.funnel[residents].tolist()]
 
 
 def describe(solution: Solution) -> dict:

@@ -68,21 +68,28 @@ def _slot_graph(
     dummy: np.ndarray | None, penalty: float,
 ) -> csr_matrix:
     """CSR of rows x (places + dummies): each column copied per place, a dummy ending each flagged row."""
-    copies = cap[lcol]
-    n_exp = int(copies.sum())
-    edge = np.repeat(np.arange(len(lrow)), copies)
-    first = np.cumsum(copies) - copies
-    slot = (np.cumsum(cap) - cap)[lcol[edge]] + (np.arange(n_exp) - np.repeat(first, copies))
-    row_e = lrow[edge]
+    # int32 indices halve the memory of the expanded graph (national pools reach ~10 M places).
+    copies = cap[lcol].astype(np.int32)
+    n_exp = int(copies.sum(dtype=np.int64))
+    edge = np.repeat(np.arange(len(lrow), dtype=np.int32), copies)
+    first = np.cumsum(copies, dtype=np.int64) - copies
+    slot = (np.cumsum(cap) - cap).astype(np.int32)[lcol[edge]]
+    slot += np.arange(n_exp, dtype=np.int32) - np.repeat(first, copies).astype(np.int32)
+    del first
+    row_e = lrow.astype(np.int32)[edge]
     has_dummy = np.zeros(n_rows, dtype=np.int64) if dummy is None else dummy.astype(np.int64)
-    dummies_before = np.cumsum(has_dummy) - has_dummy
+    dummies_before = (np.cumsum(has_dummy) - has_dummy).astype(np.int32)
     indptr = np.r_[0, np.cumsum(np.bincount(row_e, minlength=n_rows) + has_dummy)]
     indices = np.empty(n_exp + int(has_dummy.sum()), dtype=np.int32)
     data = np.empty(len(indices))
-    pos = np.arange(n_exp) + dummies_before[row_e]
+    pos = np.arange(n_exp, dtype=np.int32)
+    pos += dummies_before[row_e]
+    del row_e
     # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
     indices[pos] = slot
+    del slot
     data[pos] = cost[edge] + 1.0
+    del pos, edge
     flagged = np.flatnonzero(has_dummy)
     indices[indptr[flagged + 1] - 1] = n_slots + np.arange(len(flagged))
     data[indptr[flagged + 1] - 1] = penalty + 1.0
@@ -110,9 +117,10 @@ def _sparse(
     has_mate = place_row >= 0
     size = n_rows + n_slots + 1
     indptr = np.r_[plain.indptr, plain.indptr[-1] + np.cumsum(has_mate), plain.indptr[-1] + has_mate.sum() + len(exposed)]
-    indices = np.concatenate([plain.indices.astype(np.int64) + n_rows, place_row[has_mate], exposed])
+    indices = np.concatenate([plain.indices + np.int32(n_rows), place_row[has_mate].astype(np.int32), exposed.astype(np.int32)])
     search = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(size, size))
     reached = breadth_first_order(search, size - 1, directed=True, return_predecessors=False)
+    del search, plain, indices
     dummy = np.zeros(n_rows, dtype=bool)
     dummy[reached[reached < n_rows]] = True
     return min_weight_full_bipartite_matching(_slot_graph(lrow, lcol, cost, n_rows, cap, n_slots, dummy, penalty))

@@ -70,8 +70,8 @@ def verify_ortools(ri: np.ndarray, vi: np.ndarray, cost: np.ndarray, cap: np.nda
     return flow.maximum_flow(), flow.optimal_cost() / COST_SCALE, time.perf_counter() - start
 
 
-def verify_dense(ri: np.ndarray, vi: np.ndarray, cost: np.ndarray, cap: np.ndarray, n_res: int, limit: int) -> tuple[int, int, float, float, int]:
-    """Per component small enough, dense linear_sum_assignment: (components, matched, cost, seconds, skipped rows)."""
+def verify_dense(ri: np.ndarray, vi: np.ndarray, cost: np.ndarray, cap: np.ndarray, n_res: int, limit: int) -> tuple[int, int, float, float, int, np.ndarray]:
+    """Per component small enough, dense linear_sum_assignment: (components, matched, cost, seconds, skipped rows, rows checked)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -83,6 +83,7 @@ def verify_dense(ri: np.ndarray, vi: np.ndarray, cost: np.ndarray, cap: np.ndarr
     bounds = np.flatnonzero(np.diff(label[ri][order])) + 1
     done = matched = skipped = 0
     total = 0.0
+    checked = []
     for part in np.split(order, bounds):
         rows = np.unique(ri[part])
         if len(rows) * (cap[np.unique(vi[part])].sum() + len(rows)) > limit:
@@ -90,9 +91,11 @@ def verify_dense(ri: np.ndarray, vi: np.ndarray, cost: np.ndarray, cap: np.ndarr
             continue
         chosen = part[solver.assign_edges(ri[part], vi[part], cost[part], n_res, cap, method="dense")]
         done += 1
+        checked.append(rows)
         matched += len(chosen)
         total += float(cost[chosen].sum())
-    return done, matched, total, time.perf_counter() - start, skipped
+    rows = np.concatenate(checked) if checked else np.empty(0, np.int64)
+    return done, matched, total, time.perf_counter() - start, skipped, rows
 
 
 def main() -> None:
@@ -166,9 +169,14 @@ def main() -> None:
               f"{m:,} matched, cost {c:.6f}: {'SAME optimum' if same else 'DIFFERENT'} |")
     except ImportError:
         print("| OR-Tools | not importable: skipped |")
-    n, m, c, t, skipped = verify_dense(ri, vi, cost, cap, len(pool.res), limit=60_000_000)
-    print(f"| dense linear_sum_assignment per component ({n} components, {t:.1f} s; {skipped:,} residents in components "
-          f"too big for a dense matrix skipped) | {m:,} matched, cost {c:.6f} |")
+    n, m, c, t, skipped, rows = verify_dense(ri, vi, cost, cap, len(pool.res), limit=60_000_000)
+    names = {pool.resident_ids[r] for r in rows.tolist()}
+    mine = [p for p in result["pairs"] if p[1] in names]
+    mine_cost = sum(key[(v, r)] for v, r, _ in mine)
+    same = len(mine) == m and abs(mine_cost - c) < 1e-6
+    print(f"| dense linear_sum_assignment per component ({n} components, {len(names):,} residents, {t:.1f} s; "
+          f"{skipped:,} residents in components too big for a dense matrix not checked this way) | "
+          f"{m:,} matched, cost {c:.6f} vs ours {len(mine):,}, {mine_cost:.6f}: {'SAME' if same else 'DIFFERENT'} |")
     print()
     print(f"targets: <= 10 s {'met' if statistics.median(seconds) <= 10 else 'NOT met'}, "
           f"<= 2 GB {'met' if max(r['peak_mb'] for r in runs) <= 2048 else 'NOT met'}")

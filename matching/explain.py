@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from matching import scoring
-from matching.scoring import ALLOWED, DEFAULT_WEIGHTS
+from matching.scoring import DEFAULT_WEIGHTS
 
 if TYPE_CHECKING:
     from matching.engine import Pairs, Solution

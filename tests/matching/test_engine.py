@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching import engine
-from tests.matching.conftest import problem, resident, volunteer
+from tests.matching.records import problem, resident, volunteer
 
 TAGS = ["koken", "lezen", "wandelen", "muziek", "tuin"]
 

@@ -15,7 +15,7 @@ from geopy.distance import geodesic
 
 from matching import engine
 from matching.geo import Points, pair_distance_km, pairs_within
-from tests.matching.conftest import problem, resident, volunteer
+from tests.matching.records import problem, resident, volunteer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,12 +1,7 @@
-"""Factories for engine input records and the path to the shared reference data."""
+"""Factories for engine input records (plain dicts, as the web app passes them)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 TODAY = "2026-11-29"
 
 
@@ -34,18 +29,3 @@ def problem(volunteers: list[dict], residents: list[dict], **fields) -> dict:
     """A full problem dict around the given records."""
     return {"today": TODAY, "settings": {"weights": {}, "min_score": 0}, "volunteers": volunteers,
             "residents": residents, "locked": [], "excluded": [], **fields}
-
-
-@pytest.fixture
-def make_volunteer():
-    return volunteer
-
-
-@pytest.fixture
-def make_resident():
-    return resident
-
-
-@pytest.fixture
-def make_problem():
-    return problem

@@ -271,14 +271,19 @@ def parse(problem: dict) -> Pool:
 # ---------------------------------------------------------------- pairs and costs
 
 
+def _score(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> np.ndarray:
+    score = np.zeros(len(vi))
+    for part in scoring.score_parts(pool.vols, pool.res, vi, ri, km, pool.weights).values():
+        score += part
+    return score
+
+
 def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pairs:
     """Screen candidate pairs by the hard rules, then score the survivors."""
     candidates = len(vi)
     keep = scoring.screen(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
     vi, ri, km = vi[keep], ri[keep], km[keep]
-    score = sum(scoring.score_parts(pool.vols, pool.res, vi, ri, km, pool.weights).values())
-    if not isinstance(score, np.ndarray):
-        score = np.zeros(0)
+    score = _score(pool, vi, ri, km)
     # Scores a hair below min_score through rounding still count as reaching it.
     allowed = score >= pool.min_score - 1e-9
     return Pairs(vi, ri, km, score, scoring.score_to_cost(score), allowed, candidates)
@@ -293,8 +298,7 @@ def _in_reach(pool: Pool, residents: np.ndarray, method: str) -> tuple[np.ndarra
         km = geo.indexed_distance_km(pool.vols.points, pool.res.points, vi, ri)
         keep = km <= pool.vols.reach[vi]
         return vi[keep], ri[keep], km[keep]
-    take = lambda p, idx: geo.Points(*(x[idx] for x in vars(p).values()))  # noqa: E731
-    a, b, km = geo.pairs_within(take(pool.vols.points, v_ok), pool.vols.reach[v_ok], take(pool.res.points, residents))
+    a, b, km = geo.pairs_within(pool.vols.points.take(v_ok), pool.vols.reach[v_ok], pool.res.points.take(residents))
     return v_ok[a], residents[b], km
 
 
@@ -345,8 +349,7 @@ def _check_locked(pool: Pool) -> Pairs:
         raise ValueError(
             f"volunteer {pool.volunteer_ids[v]!r} has {counts[v]} locked pairs but capacity {pool.vols.capacity[v]}"
         )
-    score = sum(scoring.score_parts(pool.vols, pool.res, lv, lr, km, pool.weights).values())
-    score = score if isinstance(score, np.ndarray) else np.zeros(0)
+    score = _score(pool, lv, lr, km)
     return Pairs(lv, lr, km, score, scoring.score_to_cost(score), np.ones(len(lv), bool), len(lv))
 
 
@@ -376,8 +379,7 @@ def solve_pool(pool: Pool, method: str = "auto") -> Solution:
     open_pairs = np.flatnonzero(usable & ~locked_res[pairs.ri])
     chosen = open_pairs[
         solver.assign_edges(
-            pairs.ri[open_pairs], pairs.vi[open_pairs], pairs.cost[open_pairs], len(pool.res), free,
-            "auto" if method == "auto" else method,
+            pairs.ri[open_pairs], pairs.vi[open_pairs], pairs.cost[open_pairs], len(pool.res), free, method
         )
     ]
     load = locked_count + np.bincount(pairs.vi[chosen], minlength=len(pool.vols))

@@ -40,6 +40,10 @@ class Points:
         return cls(np.radians(lat), np.radians(np.asarray(lon, dtype=np.float64)),
                    0.5 * m, 0.5 * n * np.cos(np.radians(lat)))
 
+    def take(self, index: np.ndarray) -> Points:
+        """The points at the given indices."""
+        return Points(self.lat[index], self.lon[index], self.half_ky[index], self.half_kx[index])
+
 
 def _distance(a: Points, ia, b: Points, ib) -> np.ndarray:
     # The same operations in the same order for indexed pairs and broadcast blocks: equal bits.

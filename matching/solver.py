@@ -69,27 +69,28 @@ def _slot_graph(
 ) -> csr_matrix:
     """CSR of rows x (places + dummies): each column copied per place, a dummy ending each flagged row."""
     # int32 indices halve the memory of the expanded graph (national pools reach ~10 M places).
+    # Edges come grouped by row with columns ascending, so the copies of a row's edges are already
+    # in CSR order: no sorting, and no scattering unless dummies are interleaved.
     copies = cap[lcol].astype(np.int32)
     n_exp = int(copies.sum(dtype=np.int64))
-    edge = np.repeat(np.arange(len(lrow), dtype=np.int32), copies)
     first = np.cumsum(copies, dtype=np.int64) - copies
-    slot = (np.cumsum(cap) - cap).astype(np.int32)[lcol[edge]]
-    slot += np.arange(n_exp, dtype=np.int32) - np.repeat(first, copies).astype(np.int32)
+    slot = np.repeat(((np.cumsum(cap) - cap)[lcol] - first).astype(np.int32), copies)
     del first
-    row_e = lrow.astype(np.int32)[edge]
-    has_dummy = np.zeros(n_rows, dtype=np.int64) if dummy is None else dummy.astype(np.int64)
-    dummies_before = (np.cumsum(has_dummy) - has_dummy).astype(np.int32)
-    indptr = np.r_[0, np.cumsum(np.bincount(row_e, minlength=n_rows) + has_dummy)]
+    slot += np.arange(n_exp, dtype=np.int32)
+    # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
+    weight = np.repeat(cost + 1.0, copies)
+    row_len = np.bincount(lrow, weights=copies, minlength=n_rows).astype(np.int64)
+    if dummy is None:
+        return csr_matrix((weight, slot, np.r_[0, np.cumsum(row_len)]), shape=(n_rows, n_slots))
+    has_dummy = dummy.astype(np.int64)
+    indptr = np.r_[0, np.cumsum(row_len + has_dummy)]
     indices = np.empty(n_exp + int(has_dummy.sum()), dtype=np.int32)
     data = np.empty(len(indices))
     pos = np.arange(n_exp, dtype=np.int32)
-    pos += dummies_before[row_e]
-    del row_e
-    # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
+    pos += np.repeat((np.cumsum(has_dummy) - has_dummy).astype(np.int32)[lrow], copies)
     indices[pos] = slot
-    del slot
-    data[pos] = cost[edge] + 1.0
-    del pos, edge
+    data[pos] = weight
+    del pos, slot, weight
     flagged = np.flatnonzero(has_dummy)
     indices[indptr[flagged + 1] - 1] = n_slots + np.arange(len(flagged))
     data[indptr[flagged + 1] - 1] = penalty + 1.0

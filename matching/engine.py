@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -227,7 +230,8 @@ def parse(problem: dict) -> Pool:
         weights[key] = value
     if sum(weights.values()) <= 0:
         raise ValueError("settings.weights must not all be zero")
-    min_score = _number(settings.get("min_score", 0), "settings.min_score")
+    min_score = settings.get("min_score")
+    min_score = 0.0 if min_score is None else _number(min_score, "settings.min_score")
     if not 0 <= min_score <= 100:
         raise ValueError(f"settings.min_score must be within 0-100, got {min_score}")
 
@@ -394,18 +398,38 @@ def solve_pool(pool: Pool, method: str = "auto") -> Solution:
 # ---------------------------------------------------------------- the dict API
 
 
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    # Parsing and describing allocate a container per record; each allocation threshold would make
+    # the cyclic collector rescan the caller's (large) input: 2.3x slower at 100k records. Nothing
+    # here creates reference cycles. Re-enabled only by whoever disabled it.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def solve(problem: dict, method: str = "auto") -> dict:
     """Proposals for a problem dict: pairs with explanations, unmatched residents with reasons, stats."""
     start = time.perf_counter()
-    pool = parse(problem)
-    solution = solve_pool(pool, method)
-    result = explain.describe(solution)
+    with _without_cyclic_gc():
+        pool = parse(problem)
+        solution = solve_pool(pool, method)
+        result = explain.describe(solution)
     result["stats"]["seconds"] = round(time.perf_counter() - start, 4)
     return result
 
 
 def cost_matrix(problem: dict, method: str = "auto") -> dict:
     """The cost of every pair the solver may use (null where forbidden), one row per resident."""
+    with _without_cyclic_gc():
+        return _cost_matrix(problem, method)
+
+
+def _cost_matrix(problem: dict, method: str) -> dict:
     pool = parse(problem)
     locked_pairs = _check_locked(pool)
     pairs = candidate_pairs(pool, method)

@@ -320,3 +320,25 @@ def test_no_residents_and_no_volunteers():
     empty = engine.solve(problem([volunteer()], []))
     assert empty["pairs"] == [] and empty["unmatched"] == [] and empty["stats"]["matched"] == 0
     assert engine.cost_matrix(problem([], [resident()]))["cost"] == [[]]
+
+
+def test_garbage_collector_state_is_restored():
+    import gc
+
+    engine.solve(problem([volunteer()], [resident()]))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        engine.solve(problem([volunteer()], [resident()]))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError):
+        engine.solve(problem([volunteer(capacity=0)], []))
+    assert gc.isenabled()
+
+
+def test_min_score_null_means_zero():
+    p = problem([volunteer()], [resident()])
+    p["settings"]["min_score"] = None
+    assert engine.solve(p)["stats"]["matched"] == 1

@@ -82,7 +82,7 @@ def pairs_within(
     A grid of cells as wide as the longest reach (on a plane projected at one latitude, widened by
     the projection's stretch over the data's latitudes): each cell of b-points is compared with the
     a-points of its 3 x 3 neighbourhood only, so the work follows the pairs in reach, not
-    len(a) * len(b). Within a block the exact distance decides.
+    len(a) * len(b). A loose float32 test on that plane picks the pairs; their exact distance decides.
     """
     reach_a = np.asarray(reach_a, dtype=np.float64)
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
@@ -96,8 +96,10 @@ def pairs_within(
     far_lat = np.radians(max(abs(lats.min()), abs(lats.max())))
     stretch = max(1.0, np.cos(np.radians(lat0)) / max(np.cos(far_lat), 1e-9)) * 1.01 + 1e-3
     cell = float(reach_a.max()) * stretch + 1e-3
-    ca = np.floor(project_km(lat_a, lon_a, lat0, lon0) / cell).astype(np.int64)
-    cb = np.floor(project_km(lat_b, lon_b, lat0, lon0) / cell).astype(np.int64)
+    xy_a = project_km(lat_a, lon_a, lat0, lon0)
+    xy_b = project_km(lat_b, lon_b, lat0, lon0)
+    ca = np.floor(xy_a / cell).astype(np.int64)
+    cb = np.floor(xy_b / cell).astype(np.int64)
     x_min = min(ca[:, 0].min(), cb[:, 0].min()) - 1
     y_min = min(ca[:, 1].min(), cb[:, 1].min()) - 1
     width = int(max(ca[:, 0].max(), cb[:, 0].max()) - x_min) + 2
@@ -108,9 +110,13 @@ def pairs_within(
     order_b = np.argsort(key_b, kind="stable")
     b_cells, b_start = np.unique(key_b[order_b], return_index=True)
     b_end = np.r_[b_start[1:], len(order_b)]
-    reach2 = reach_a * reach_a * (1 + 1e-9)
+    # A float32 pass on the projected plane keeps every pair that can be in reach (radius widened
+    # by the stretch and float32 rounding); the exact float64 distance of those pairs decides.
+    ax, ay = xy_a[:, 0].astype(np.float32), xy_a[:, 1].astype(np.float32)
+    bx, by = xy_b[:, 0].astype(np.float32), xy_b[:, 1].astype(np.float32)
+    loose2 = ((reach_a * stretch + 1e-3) ** 2).astype(np.float32)
     offsets = np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
-    out_a, out_b, out_km = [], [], []
+    out_a, out_b = [], []
     for key, start, end in zip(b_cells.tolist(), b_start.tolist(), b_end.tolist()):
         near_keys = key + offsets
         lo = np.searchsorted(sorted_key_a, near_keys, side="left")
@@ -120,21 +126,20 @@ def pairs_within(
         near = np.sort(np.concatenate([order_a[l:h] for l, h in zip(lo.tolist(), hi.tolist())]))
         here = order_b[start:end]
         step = max(1, BLOCK_CELLS // len(near))
-        near_col = near[None, :]
         for s in range(0, len(here), step):
-            block = here[s : s + step, None]
-            dy = (b.lat[block] - a.lat[near_col]) * (a.half_ky[near_col] + b.half_ky[block])
-            dx = (b.lon[block] - a.lon[near_col]) * (a.half_kx[near_col] + b.half_kx[block])
+            block = here[s : s + step]
+            dx = bx[block, None] - ax[None, near]
+            dy = by[block, None] - ay[None, near]
             dx *= dx
             dy *= dy
             dx += dy
-            rows, cols = np.nonzero(dx <= reach2[near_col])
-            out_b.append(block[rows, 0])
+            rows, cols = np.nonzero(dx <= loose2[None, near])
+            out_b.append(block[rows])
             out_a.append(near[cols])
-            out_km.append(np.sqrt(dx[rows, cols]))
     if not out_a:
         return empty
-    ia, ib, km = np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_km)
+    ia, ib = np.concatenate(out_a), np.concatenate(out_b)
+    km = _distance(a, ia, b, ib)
     # The same test as for indexed pairs (km <= reach), so both paths keep the same pairs.
     keep = km <= reach_a[ia]
     return ia[keep], ib[keep], km[keep]

@@ -1,7 +1,9 @@
 """Min-cost assignment with capacities where rows may stay unmatched (numpy/scipy only).
 
 Objective, in this order: (1) as many matched rows as possible, (2) the lowest total cost.
-Every row gets a private "stay unmatched" column at cost U. With finite pair costs in
+A row that may stay unmatched gets a private "stay unmatched" column at cost U (the dense path
+gives every row one; the sparse path only the rows a maximum matching can leave exposed, see
+_sparse). With finite pair costs in
 [cmin, cmax], k + 1 pairs cost at most k * (cmax - cmin) + max(cmax, 0) more than k pairs, so
 ``U = n_rows * (cmax - cmin) + max(cmax, 0) + 1`` makes one more match always worth it: a min-cost
 solution is lexicographically optimal. Capacities are exact: a column is copied once per place.

@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import Config, from_environment
 
-from . import auth, db, errors, home, i18n, security, staff
+from . import auth, dashboard, db, errors, home, i18n, security, staff
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -21,4 +21,5 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(dashboard.bp)
     return app

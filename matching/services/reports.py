@@ -198,7 +198,8 @@ def at_risk_condition(as_of: Any) -> Select[Any]:
     recent = (select(CheckIn.match_id, CheckIn.answered_at, CheckIn.met, CheckIn.rating,
                      CheckIn.call_requested,
                      func.row_number().over(partition_by=CheckIn.match_id,
-                                            order_by=CheckIn.week.desc()).label("rn"))
+                                            order_by=(CheckIn.sent_at.desc(),
+                                                      CheckIn.week.desc())).label("rn"))
               .join(Match, CheckIn.match_id == Match.id)
               .where(_active_at(as_of), CheckIn.sent_at < as_of)
               .subquery())

@@ -171,6 +171,13 @@ def show(value: Any, kind: str) -> str:
     return format_decimal(value, "#,##0.#")
 
 
+def decline_label(text: str) -> str:
+    """A decline reason as typed by staff, or the name of the rest."""
+    if text == reports.OTHER:
+        return _("Overige redenen (elk minder dan 5 keer)")
+    return _("Geen reden opgegeven") if text == reports.UNKNOWN else text
+
+
 def raw(value: Any, kind: str) -> Any:
     """A figure for a spreadsheet: numbers stay numbers, hidden ones read as on the page."""
     return show(value, kind) if value is None else value
@@ -207,7 +214,7 @@ def _indicator_table(result: dict[str, Any], *, wijken: bool = True, groups: boo
         rows.append([label, *(cell(v["endings"].get(code, 0), "count") for _t, v in columns)])
         kinds.append("count")
     for text in result["overall"]["decline_reasons"]:
-        rows.append([_("Afgewezen: %(reason)s", reason=text),
+        rows.append([_("Afgewezen: %(reason)s", reason=decline_label(text)),
                      *(cell(v["decline_reasons"].get(text, 0), "count") for _t, v in columns)])
         kinds.append("count")
     return rows, kinds
@@ -234,7 +241,7 @@ def index() -> str:
     return render_template(
         "dashboard/index.html", filters=filters, result=result, splits=splits,
         indicators=INDICATORS, follow_ups=FOLLOW_UPS, wijken=reports.neighbourhoods(session),
-        target_groups=TARGET_GROUPS, show=show, labels=_labels(),
+        target_groups=TARGET_GROUPS, show=show, labels=_labels(), decline_label=decline_label,
     )
 
 

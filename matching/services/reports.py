@@ -44,6 +44,7 @@ from .spreadsheets import neutralise
 
 MIN_GROUP = 5
 UNKNOWN = "unknown"
+OTHER = "other"
 DURABLE_DAYS = {"3m": 91, "6m": 182}
 NOT_MET = ("no", "not_planned")
 ACCEPTED = ("accepted", "active", "ended")
@@ -140,12 +141,16 @@ def _volunteers(session: Session, tally: _Tally, period: Period, wijk: str | Non
 def _waiting(session: Session, tally: _Tally, period: Period, wijk: str | None,
              target_group: str | None) -> None:
     stmt = _people(select(Resident.neighbourhood, Resident.target_group, Resident.waiting_since)
-                   .where(Resident.status == "waiting", Resident.waiting_since < period.end),
+                   .where(Resident.status == "waiting",
+                          or_(Resident.waiting_since.is_(None),
+                              Resident.waiting_since < period.end)),
                    wijk, target_group)
     day = period.as_of_day
     for wijk_name, group, since in session.execute(stmt):
         for key in tally.keys(wijk_name, group, True):
-            tally.waits[key].append(max(0, (day - since).days))
+            tally.sums[key]["residents_waiting"] += 1
+            if since is not None:  # waiting, but since when was not recorded
+                tally.waits[key].append(max(0, (day - since).days))
 
 
 def _matches(session: Session, tally: _Tally, period: Period, wijk: str | None,
@@ -246,7 +251,7 @@ def _present(sums: Counter[str], waits: list[int], *, volunteers: bool) -> dict[
         for name in ("volunteers_registered", "volunteers_active", "volunteers_new",
                      "volunteers_returning"):
             out[name] = suppress(sums[name])
-    out["residents_waiting"] = suppress(len(waits))
+    out["residents_waiting"] = suppress(sums["residents_waiting"])
     out["waiting_days_median"] = _percentile(waits, 50)
     out["waiting_days_p90"] = _percentile(waits, 90)
     decided = sums["accepted"] + sums["declined"]
@@ -254,7 +259,7 @@ def _present(sums: Counter[str], waits: list[int], *, volunteers: bool) -> dict[
         proposals=suppress(sums["proposals"]), decided=suppress(decided),
         accepted=suppress(sums["accepted"]), declined=suppress(sums["declined"]),
         acceptance_rate=share(sums["accepted"], decided),
-        decline_reasons=_keyed(sums, "decline_reasons"),
+        decline_reasons=_keyed(sums, "decline_reasons", free_text=True),
         active_matches=suppress(sums["active_matches"]),
     )
     for label in DURABLE_DAYS:
@@ -276,9 +281,16 @@ def _present(sums: Counter[str], waits: list[int], *, volunteers: bool) -> dict[
     return out
 
 
-def _keyed(sums: Counter[str], prefix: str) -> dict[str, int | None]:
+def _keyed(sums: Counter[str], prefix: str, *, free_text: bool = False) -> dict[str, int | None]:
     head = prefix + ":"
     found = {name[len(head):]: count for name, count in sums.items() if name.startswith(head)}
+    if free_text:
+        # Staff type these: a text is shown only when at least 5 decisions share it, so a
+        # one-off remark (which may name someone) never leaves; the rest count as "other".
+        rare = [text for text, count in found.items() if count < MIN_GROUP]
+        rest = sum(found.pop(text) for text in rare)
+        if rest:
+            found[OTHER] = rest
     # Largest first; the hidden ones alphabetically, so their order tells nothing either.
     order = sorted(found, key=lambda key: (-(suppress(found[key]) or 0), key))
     return {key: suppress(found[key]) for key in order}

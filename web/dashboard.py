@@ -233,11 +233,9 @@ def index() -> str:
     session = db_session()
     result = reports.indicators(session, filters.period, wijk=filters.wijk,
                                 target_group=filters.target_group)
-    splits = []
-    for split in durability.SPLITS:
-        curves = durability.curves(session, filters.period, split, wijk=filters.wijk,
+    every = durability.every_split(session, filters.period, wijk=filters.wijk,
                                    target_group=filters.target_group)
-        splits.append((split, curves, survival_chart(curves["groups"])))
+    splits = [(split, curves, survival_chart(curves["groups"])) for split, curves in every.items()]
     return render_template(
         "dashboard/index.html", filters=filters, result=result, splits=splits,
         indicators=INDICATORS, follow_ups=FOLLOW_UPS, wijken=reports.neighbourhoods(session),

@@ -140,7 +140,17 @@ def curves(session: Session, period: Period, split: str = "all", *, wijk: str | 
     """Survival curves for the cohort, one per group of the split; JSON-ready."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+    return _split(durations(session, period, wijk=wijk, target_group=target_group), period, split)
+
+
+def every_split(session: Session, period: Period, *, wijk: str | None = None,
+                target_group: str | None = None) -> dict[str, dict[str, Any]]:
+    """The curves of every split, from one read of the durations."""
     data = durations(session, period, wijk=wijk, target_group=target_group)
+    return {split: _split(data, period, split) for split in SPLITS}
+
+
+def _split(data: Durations, period: Period, split: str) -> dict[str, Any]:
     if split == "all":
         labels, order = np.full(len(data.days), "all", dtype=object), ["all"]
     elif split == "target_group":

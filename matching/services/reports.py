@@ -16,9 +16,9 @@ Definitions (period = [start, end) in Utrecht dates; "as of" = the end, or now i
 - active matches: active at "as of". Durable at 3 (6) months: matches whose 91st (182nd) day fell
   in the period and before now; durable when not ended before that day.
 - check-in response rate: answered / sent among the check-ins sent in the period.
-- at risk (as of "as of", active matches only): the last two check-ins unanswered, the last three
-  answered "not met" (no or not planned), a rating of 2 or less in the last one, or a call asked for
-  in the last one.
+- at risk (as of "as of", active matches only; check-ins of the last four weeks): the last two
+  check-ins unanswered, the last three answered "not met" (no or not planned), a rating of 2 or
+  less in the last one, or a call asked for in the last one.
 - loneliness: the intake score of residents referred in the period; no later measurements exist
   yet, so the change at 6 and 12 months is reported as "no_measurements".
 Privacy: every count of 1-4 people becomes None (the page shows "<5"); a rate, mean or percentile
@@ -30,7 +30,7 @@ import csv
 import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,7 @@ OTHER = "other"
 DURABLE_DAYS = {"3m": 91, "6m": 182}
 NOT_MET = ("no", "not_planned")
 ACCEPTED = ("accepted", "active", "ended")
+RECENT_CHECK_INS = timedelta(weeks=4)
 
 Group = tuple[str, str]
 OVERALL: Group = ("all", "")
@@ -84,13 +85,13 @@ class _Tally:
         for wijk, group, *values in rows:
             for key in self.keys(wijk, group, by_target_group):
                 for name, value in zip(names, values):
-                    self.sums[key][name] += value or 0
+                    self.sums[key][name] += int(value or 0)  # PostgreSQL sums are Decimals
 
     def add_keyed(self, rows: Iterable[Sequence[Any]], prefix: str) -> None:
         """Rows of (wijk, target group, key, count): counts per key, e.g. per end reason."""
         for wijk, group, key, count in rows:
             for group_key in self.keys(wijk, group, True):
-                self.sums[group_key][f"{prefix}:{key or UNKNOWN}"] += count
+                self.sums[group_key][f"{prefix}:{key or UNKNOWN}"] += int(count)
 
 
 def _people(stmt: Select[Any], wijk: str | None, target_group: str | None) -> Select[Any]:
@@ -188,25 +189,34 @@ def _matches(session: Session, tally: _Tally, period: Period, wijk: str | None,
 
 def _check_ins(session: Session, tally: _Tally, period: Period, wijk: str | None,
                target_group: str | None) -> None:
-    stmt = (select(Resident.neighbourhood, Resident.target_group, func.count(),
-                   _count_if(CheckIn.answered_at.is_not(None)))
-            .select_from(CheckIn).join(Match, CheckIn.match_id == Match.id)
+    # Counted per match first: the join to residents then meets thousands of rows, not 100k.
+    per_match = (select(CheckIn.match_id, func.count().label("sent"),
+                        _count_if(CheckIn.answered_at.is_not(None)).label("answered"))
+                 .where(CheckIn.sent_at >= period.starts, CheckIn.sent_at < period.as_of)
+                 .group_by(CheckIn.match_id).subquery())
+    stmt = (select(Resident.neighbourhood, Resident.target_group, func.sum(per_match.c.sent),
+                   func.sum(per_match.c.answered))
+            .select_from(per_match).join(Match, per_match.c.match_id == Match.id)
             .join(Resident, Match.resident_id == Resident.id)
-            .where(CheckIn.sent_at >= period.starts, CheckIn.sent_at < period.as_of)
             .group_by(Resident.neighbourhood, Resident.target_group))
     tally.add(session.execute(_people(stmt, wijk, target_group)),
               ["check_ins_sent", "check_ins_answered"])
 
 
-def at_risk_condition(as_of: Any) -> Select[Any]:
-    """Ids of matches active at `as_of` whose latest check-ins give reason to call."""
+def at_risk_condition(as_of: datetime) -> Select[Any]:
+    """Ids of matches active at `as_of` whose latest check-ins give reason to call.
+
+    Only the weekly check-ins of the last four weeks count: "in a row" means recent weeks,
+    and a match whose check-ins stopped long ago is not judged on its old answers.
+    """
     recent = (select(CheckIn.match_id, CheckIn.answered_at, CheckIn.met, CheckIn.rating,
                      CheckIn.call_requested,
                      func.row_number().over(partition_by=CheckIn.match_id,
                                             order_by=(CheckIn.sent_at.desc(),
                                                       CheckIn.week.desc())).label("rn"))
               .join(Match, CheckIn.match_id == Match.id)
-              .where(_active_at(as_of), CheckIn.sent_at < as_of)
+              .where(_active_at(as_of), CheckIn.sent_at < as_of,
+                     CheckIn.sent_at >= as_of - RECENT_CHECK_INS)
               .subquery())
     last = recent.c.rn == 1
     return (select(recent.c.match_id)

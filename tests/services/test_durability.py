@@ -133,3 +133,13 @@ def test_curves_by_distance_and_target_group(session, cohort):
     assert by_group["older_person"]["n"] == 6 and by_group["informal_carer"]["n"] is None
     with pytest.raises(ValueError):
         durability.curves(session, period, "colour")
+
+
+def test_every_split_is_ready_for_json(session, cohort):
+    import json
+
+    period = Period(date(2026, 1, 1), date(2026, 12, 1), NOW)
+    every = durability.every_split(session, period)
+    assert list(every) == list(durability.SPLITS)
+    assert json.loads(json.dumps(every)) == every
+    assert every["score_band"] == durability.curves(session, period, "score_band")

@@ -1,4 +1,4 @@
-"""How fast the dashboard renders with 10,000 matches and 100,000 check-ins, on SQLite and PostgreSQL.
+"""How fast the dashboard renders with 10,000 matches and 100,000 check-ins (SQLite, PostgreSQL).
 
     PYTHONPATH=. python benchmarks/dashboard.py [--postgresql URL] [--repeat 5]
 
@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +46,10 @@ def populate(session: Session, matches: int, check_ins: int, seed: int = 1) -> d
     rng, now = random.Random(seed), utcnow()
     volunteers = [{
         "id": new_id(), "first_name": "V", "last_name": str(i), "status": "available",
-        "neighbourhood": rng.choice(WIJKEN), "registered_at": now - timedelta(days=rng.randint(0, 900)),
-        "is_returning": rng.random() < 0.05, "returned_at": now - timedelta(days=rng.randint(0, 300)),
+        "neighbourhood": rng.choice(WIJKEN),
+        "registered_at": now - timedelta(days=rng.randint(0, 900)),
+        "is_returning": rng.random() < 0.05,
+        "returned_at": now - timedelta(days=rng.randint(0, 300)),
         "languages": ["nl"], "interests": [], "activities": [], "availability": [],
     } for i in range(matches // 3)]
     residents = [{
@@ -66,18 +68,22 @@ def populate(session: Session, matches: int, check_ins: int, seed: int = 1) -> d
             "id": new_id(), "volunteer_id": rng.choice(volunteers)["id"],
             "resident_id": resident["id"], "status": state,
             "score": rng.uniform(30, 99), "distance_km": rng.uniform(0.1, 8),
-            "proposed_at": activated - timedelta(days=20), "decided_at": activated - timedelta(days=14),
+            "proposed_at": activated - timedelta(days=20),
+            "decided_at": activated - timedelta(days=14),
             "activated_at": None, "ended_at": None, "end_reason": None,
-            "decline_reason": rng.choice(["Te ver weg", "Geen klik", "Geen tijd"]) if state == "declined" else None,
+            "decline_reason": (rng.choice(["Te ver weg", "Geen klik", "Geen tijd"])
+                               if state == "declined" else None),
             "explanation": {},
         }
         if state in ("active", "ended"):
             row["activated_at"] = activated
         if state == "ended":
-            row["ended_at"] = activated + timedelta(days=rng.randint(7, max(7, (now - activated).days)))
+            lasted = rng.randint(7, max(7, (now - activated).days))
+            row["ended_at"] = activated + timedelta(days=lasted)
             row["end_reason"] = rng.choice(END_REASONS)
         match_rows.append(row)
-    per_match = max(1, -(-check_ins // max(1, sum(r["activated_at"] is not None for r in match_rows))))
+    started = max(1, sum(r["activated_at"] is not None for r in match_rows))
+    per_match = max(1, -(-check_ins // started))
     for row in match_rows:
         if row["activated_at"] is None or len(check_in_rows) >= check_ins:
             continue
@@ -113,7 +119,8 @@ def populate(session: Session, matches: int, check_ins: int, seed: int = 1) -> d
 def naive_indicators(session: Session, period: Period) -> dict[str, Any]:
     """The baseline: every match and check-in loaded as objects, counted in Python loops."""
     starts, ends, as_of, now = period.starts, period.ends, period.as_of, period.now
-    counts: defaultdict[tuple[str, str], defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
+    counts: defaultdict[tuple[str, str], defaultdict[str, float]] = defaultdict(
+        lambda: defaultdict(float))
     all_matches = session.scalars(select(Match)).unique().all()
     by_match: defaultdict[str, list[CheckIn]] = defaultdict(list)
     for check_in in session.scalars(select(CheckIn)):
@@ -185,7 +192,9 @@ def measure(url: str, label: str, matches: int, check_ins: int, repeat: int) -> 
     app = create_app(TestConfig(url))
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert found, "no CSRF token on the login page"
+    token = found.group(1)
     client.post("/login", data={"email": "meting@vcu.example", "password": PASSWORD,
                                 "csrf_token": token})
     assert client.get("/dashboard").status_code == 200
@@ -233,15 +242,18 @@ def profile(url: str, matches: int, check_ins: int) -> None:
     for name in ("_volunteers", "_waiting", "_matches", "_check_ins", "_at_risk", "_loneliness"):
         function = getattr(reports, name)
         with sessions() as session:
-            args = (session, reports._Tally(), period, None) + (() if name == "_volunteers" else (None,))
+            args = (session, reports._Tally(), period, None)
+            args += () if name == "_volunteers" else (None,)
             print(name, f"{timed(lambda: function(*args), 3)[0]:.0f} ms")
     with sessions() as session:
         print("durations", f"{timed(lambda: durability.durations(session, period), 3)[0]:.0f} ms")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--postgresql", default="", help="URL of a PostgreSQL database to WIPE and use")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--postgresql", default="",
+                        help="URL of a PostgreSQL database to WIPE and use")
     parser.add_argument("--matches", type=int, default=10_000)
     parser.add_argument("--check-ins", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)

@@ -74,7 +74,8 @@ def kaplan_meier(days: np.ndarray, ended: np.ndarray) -> dict[str, Any]:
     """
     days, ended = np.asarray(days, dtype=float), np.asarray(ended, dtype=bool)
     if days.shape != ended.shape or days.ndim != 1 or len(days) == 0:
-        raise ValueError(f"need equal, non-empty 1-d days and ended; got {days.shape}, {ended.shape}")
+        raise ValueError(
+            f"need equal, non-empty 1-d days and ended; got {days.shape}, {ended.shape}")
     result = ecdf(CensoredData(uncensored=days[ended], right=days[~ended]))
     with warnings.catch_warnings():
         # Greenwood's band is undefined where S(t) reaches 0: shown as the point itself.
@@ -123,7 +124,10 @@ def _point_at(points: list[dict[str, Any]], month: float, days: np.ndarray) -> d
             "low": last["low"], "high": last["high"], "at_risk": int((days >= day).sum())}
 
 
-def _band(values: np.ndarray, bands: tuple[tuple[str, float | None, float | None], ...]) -> np.ndarray:
+Bands = tuple[tuple[str, float | None, float | None], ...]
+
+
+def _band(values: np.ndarray, bands: Bands) -> np.ndarray:
     labels = np.full(len(values), UNKNOWN, dtype=object)
     for key, low, high in bands:
         inside = ~np.isnan(values)

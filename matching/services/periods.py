@@ -78,4 +78,5 @@ def _days_postgresql(element: days_between, compiler: SQLCompiler, **kw: object)
 @compiles(days_between, "sqlite")
 def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: object) -> str:
     start, end = list(element.clauses)
-    return f"(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}))"
+    end_sql, start_sql = compiler.process(end, **kw), compiler.process(start, **kw)
+    return f"(julianday({end_sql}) - julianday({start_sql}))"

@@ -114,7 +114,8 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def _active_at(moment: Any) -> ColumnElement[bool]:
-    return and_(Match.activated_at < moment, or_(Match.ended_at.is_(None), Match.ended_at >= moment))
+    still = or_(Match.ended_at.is_(None), Match.ended_at >= moment)
+    return and_(Match.activated_at < moment, still)
 
 
 def _volunteers(session: Session, tally: _Tally, period: Period, wijk: str | None) -> None:
@@ -127,7 +128,8 @@ def _volunteers(session: Session, tally: _Tally, period: Period, wijk: str | Non
         _count_if(and_(Volunteer.is_returning, Volunteer.returned_at >= starts,
                        Volunteer.returned_at < ends)),
     ).group_by(Volunteer.neighbourhood)
-    active = (select(Volunteer.neighbourhood, literal(None), func.count(distinct(Match.volunteer_id)))
+    active = (select(Volunteer.neighbourhood, literal(None),
+                     func.count(distinct(Match.volunteer_id)))
               .select_from(Match).join(Volunteer, Match.volunteer_id == Volunteer.id)
               .where(Match.activated_at < ends,
                      or_(Match.ended_at.is_(None), Match.ended_at >= starts))

@@ -83,7 +83,8 @@ def test_dashboard_opens_and_its_csv_downloads(server: str, tmp_path: Path) -> N
             assert download.suggested_filename.startswith("indicatoren-")
             text = Path(download.path()).read_text(encoding="utf-8-sig")
             with page.expect_download() as curve_info:
-                page.locator("figure[data-split=score_band] >> text=Download de curve (CSV)").click()
+                figure = page.locator("figure[data-split=score_band]")
+                figure.locator("text=Download de curve (CSV)").click()
             curve = Path(curve_info.value.path()).read_text(encoding="utf-8-sig")
             assert errors == []  # no CSP refusals, no failed requests
         finally:

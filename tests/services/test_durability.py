@@ -88,7 +88,8 @@ def cohort(session, make_volunteer, make_resident):
         if not ended:
             activated = NOW - timedelta(days=days)
         session.add(Match(
-            resident_id=resident.id, volunteer_id=volunteer.id, status="ended" if ended else "active",
+            resident_id=resident.id, volunteer_id=volunteer.id,
+            status="ended" if ended else "active",
             activated_at=activated, ended_at=activated + timedelta(days=days) if ended else None,
             end_reason="moved" if ended else None, score=85.0, distance_km=0.4 + n,
         ))
@@ -125,7 +126,8 @@ def test_curves_split_by_score_band_hide_small_bands(session, cohort):
 
 def test_curves_by_distance_and_target_group(session, cohort):
     period = Period(date(2026, 1, 1), date(2026, 12, 1), NOW)
-    by_distance = {g["key"]: g for g in durability.curves(session, period, "distance_band")["groups"]}
+    distance = durability.curves(session, period, "distance_band")
+    by_distance = {g["key"]: g for g in distance["groups"]}
     # Distances 0.4-5.4 km: one under 1 km, two from 1 to 3, five of 3 km or more.
     assert (by_distance["lt1"]["n"], by_distance["1_3"]["n"], by_distance["ge3"]["n"]) == (
         None, None, 5)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 12, 40
 # Colour-blind safe (Okabe-Ito), dark enough against white.
@@ -49,18 +51,19 @@ def survival_chart(groups: list[dict[str, Any]]) -> Chart:
 
     lines = []
     for n, group in enumerate(shown):
-        points = group["points"]
-        steps = [f"M{x(0)},{y(1.0)}"]
-        upper, lower = [f"M{x(0)},{y(points[0]['high'])}"], []
-        for before, point in zip(points, points[1:]):
-            steps.append(f"H{x(point['day'])}V{y(point['survival'])}")
-            upper.append(f"H{x(point['day'])}V{y(point['high'])}")
-        for before, point in zip(points[::-1], points[::-1][1:]):
-            lower.append(f"V{y(point['low'])}H{x(point['day'])}")
-        end = points[-1]
-        band = "".join(upper) + f"V{y(end['low'])}" + "".join(lower) + "Z"
+        # Scaled in one go: a curve of 10,000 matches has hundreds of steps.
+        columns = np.array([[p["day"], p["survival"], p["high"], p["low"]]
+                            for p in group["points"]], dtype=float)
+        xs = np.round(LEFT + plot_w * columns[:, 0] / max_day, 1).tolist()
+        survival, high, low = (np.round(TOP + plot_h * (1 - columns[:, i]), 1).tolist()
+                               for i in (1, 2, 3))
+        steps = f"M{xs[0]},{survival[0]}" + "".join(
+            f"H{a}V{b}" for a, b in zip(xs[1:], survival[1:]))
+        upper = f"M{xs[0]},{high[0]}" + "".join(f"H{a}V{b}" for a, b in zip(xs[1:], high[1:]))
+        lower = "".join(f"V{b}H{a}" for a, b in zip(xs[-2::-1], low[-2::-1]))
+        band = f"{upper}V{low[-1]}{lower}Z"
         lines.append(Line(group["key"], COLOURS[n % len(COLOURS)], DASHES[n % len(DASHES)],
-                          "".join(steps), band, TOP + 14 + 16 * n))
+                          steps, band, TOP + 14 + 16 * n))
     step = max(1, months // 6)
     x_ticks = [(x(m * 30.4375), str(m)) for m in range(0, months + 1, step)]
     y_ticks = [(y(v / 100), f"{v}%") for v in range(0, 101, 25)]

@@ -246,3 +246,18 @@ def test_a_formula_in_a_wijk_name_is_neutralised_in_every_export(logged_in, make
     assert not any(cell.startswith("=") for cell in header)
     html = client.get("/dashboard").get_data(as_text=True)
     assert "=HYPERLINK(&#34;http://x&#34;,&#34;klik&#34;)" in html  # escaped on the page
+
+
+def test_survival_chart_draws_steps_and_a_closed_band():
+    from web.charts import survival_chart
+
+    points = [{"day": 0.0, "survival": 1.0, "low": 1.0, "high": 1.0, "at_risk": 6},
+              {"day": 2.0, "survival": 0.75, "low": 0.5, "high": 1.0, "at_risk": 6},
+              {"day": 3.0, "survival": 0.5, "low": 0.25, "high": 0.75, "at_risk": 5}]
+    chart = survival_chart([{"key": "all", "suppressed": False, "points": points},
+                            {"key": "lt60", "suppressed": True, "points": []}])
+    assert [line.key for line in chart.lines] == ["all"]  # a hidden group draws nothing
+    # x: 48 + 576 * day / 30 (a month at least); y: 12 + 248 * (1 - survival)
+    assert chart.lines[0].path == "M48.0,12.0H86.4V74.0H105.6V136.0"
+    assert chart.lines[0].band == ("M48.0,12.0H86.4V12.0H105.6V74.0"
+                                   "V198.0V136.0H86.4V12.0H48.0Z")

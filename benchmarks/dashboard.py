@@ -10,6 +10,7 @@ naive computation that loads every match and check-in as objects and counts in P
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import statistics
@@ -264,7 +265,10 @@ def main() -> None:
                         args.check_ins, args.repeat)
     if args.postgresql:
         rows += measure(args.postgresql, "PostgreSQL", args.matches, args.check_ins, args.repeat)
-    print(f"| database | what | matches | check-ins | median ms | worst ms |")
+    # Wall times: on a shared machine they grow with the load, the baseline's as much as ours.
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          f"median of {args.repeat} runs after one warm-up")
+    print("| database | what | matches | check-ins | median ms | worst ms |")
     print("|---|---|---:|---:|---:|---:|")
     for label, what, matches, check_ins, median, worst in rows:
         print(f"| {label} | {what} | {matches:,} | {check_ins:,} | {median:.0f} | {worst:.0f} |")

@@ -8,8 +8,8 @@ from flask import Flask
 from config import Config, from_environment
 
 from . import (
-    api, auth, db, errors, home, i18n, imports, outbox, public, residents, security, staff,
-    volunteers,
+    api, auth, dashboard, db, errors, home, i18n, imports, outbox, public, residents, security,
+    staff, volunteers,
 )
 
 
@@ -29,5 +29,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(dashboard.bp)
     api.init_app(app)
     return app

@@ -209,7 +209,8 @@ def _propose(world: _World, resident: Resident, volunteer: Volunteer, run: Match
     proposed = run.finished_at or run.started_at
     match = Match(
         id=new_id(), run_id=run.id, volunteer_id=volunteer.id, resident_id=resident.id,
-        status="proposed", score=round(score, 3), cost=round(1 - score, 3),
+        # The engine's scale: a 0-100 score and a cost of (100 - score) / 100.
+        status="proposed", score=round(100 * score, 1), cost=round(1 - score, 3),
         distance_km=round(distance, 2), proposed_at=proposed, updated_at=proposed,
         explanation={"distance_km": round(distance, 2), "shared_languages": shared_languages,
                      "shared_interests": shared_interests, "shared_slots": shared_slots},

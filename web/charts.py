@@ -1,0 +1,70 @@
+"""Geometry for server-rendered SVG survival charts (no scripts, no style attributes)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+WIDTH, HEIGHT = 640, 300
+LEFT, RIGHT, TOP, BOTTOM = 48, 16, 12, 40
+# Colour-blind safe (Okabe-Ito), dark enough against white.
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+DASHES = ("", "6 3", "2 2", "8 3 2 3", "1 3", "10 4")
+
+
+@dataclass(frozen=True)
+class Line:
+    key: str
+    colour: str
+    dash: str
+    path: str
+    band: str
+    legend_y: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    lines: list[Line]
+    x_ticks: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]
+    left: int
+    right: int
+    top: int
+    bottom: int
+
+
+def survival_chart(groups: list[dict[str, Any]]) -> Chart:
+    """Step lines with their 95% bands for the groups that may be shown."""
+    shown = [g for g in groups if not g["suppressed"] and g["points"]]
+    max_day = max([g["points"][-1]["day"] for g in shown] + [30.0])
+    months = max(1, int(max_day // 30.4375))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(day: float) -> float:
+        return round(LEFT + plot_w * day / max_day, 1)
+
+    def y(survival: float) -> float:
+        return round(TOP + plot_h * (1 - survival), 1)
+
+    lines = []
+    for n, group in enumerate(shown):
+        # Scaled in one go: a curve of 10,000 matches has hundreds of steps.
+        columns = np.array([[p["day"], p["survival"], p["high"], p["low"]]
+                            for p in group["points"]], dtype=float)
+        xs = np.round(LEFT + plot_w * columns[:, 0] / max_day, 1).tolist()
+        survival, high, low = (np.round(TOP + plot_h * (1 - columns[:, i]), 1).tolist()
+                               for i in (1, 2, 3))
+        steps = f"M{xs[0]},{survival[0]}" + "".join(
+            f"H{a}V{b}" for a, b in zip(xs[1:], survival[1:]))
+        upper = f"M{xs[0]},{high[0]}" + "".join(f"H{a}V{b}" for a, b in zip(xs[1:], high[1:]))
+        lower = "".join(f"V{b}H{a}" for a, b in zip(xs[-2::-1], low[-2::-1]))
+        band = f"{upper}V{low[-1]}{lower}Z"
+        lines.append(Line(group["key"], COLOURS[n % len(COLOURS)], DASHES[n % len(DASHES)],
+                          steps, band, TOP + 14 + 16 * n))
+    step = max(1, months // 6)
+    x_ticks = [(x(m * 30.4375), str(m)) for m in range(0, months + 1, step)]
+    y_ticks = [(y(v / 100), f"{v}%") for v in range(0, 101, 25)]
+    return Chart(WIDTH, HEIGHT, lines, x_ticks, y_ticks, LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM)

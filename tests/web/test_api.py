@@ -112,7 +112,7 @@ def test_every_api_route_but_the_openapi_document_needs_a_token(app, client, log
                 assert rule.endpoint.startswith("api."), rule.endpoint
                 problem_of(response, 401)
                 checked += 1
-    assert checked == 10
+    assert checked == 11
     # A logged-in staff member's session cookie does not authorise API calls either.
     staff = logged_in("admin")
     problem_of(staff.get(f"{API}/volunteers"), 401)
@@ -137,6 +137,7 @@ def test_the_openapi_document_lists_every_operation_with_bearer_security(client)
         ("GET", f"{API}/residents"), ("POST", f"{API}/residents"),
         ("GET", f"{API}/residents/{{id}}"), ("PATCH", f"{API}/residents/{{id}}"),
         ("DELETE", f"{API}/residents/{{id}}"),
+        ("GET", f"{API}/stats"),
     }
     assert document["security"] == [{"bearer": []}]
     assert "health_note" not in document["components"]["schemas"]["Resident"]["properties"]
@@ -347,7 +348,7 @@ def test_the_api_keeps_to_its_openapi_document(app, session, writer, make_volunt
     checks = [not_a_server_error, status_code_conformance, content_type_conformance,
               response_headers_conformance, response_schema_conformance, ignored_auth]
     operations = [result.ok() for result in document.get_all_operations()]
-    assert len(operations) == 10
+    assert len(operations) == 11
 
     for operation in operations:
         @given(case=operation.as_strategy(), existing=st.booleans())

@@ -17,7 +17,7 @@ from matching.store import utcnow
 
 from ..db import db_session
 from . import schemas
-from .problems import MEDIA_TYPE
+from .problems import documented
 from .tokens import actor, current_token
 
 bp = Blueprint("people", __name__, description="Vrijwilligers en deelnemers (verwezen bewoners)")
@@ -27,24 +27,12 @@ _ID = re.compile(r"[0-9a-f]{32}")
 _VERSION = re.compile(r'(?:W/)?"?([0-9]{1,9})"?')
 # Set by the server only: who owns the row, and the coordinators' internal notes.
 _NOT_WRITABLE = {"referrer_organisation", "partner_organisation", "notes"}
-_DESCRIPTIONS = {
-    400: "Onleesbaar verzoek", 401: "Geen of een ongeldige API-sleutel",
-    403: "De sleutel mag alleen lezen", 404: "Onbekend of verwijderd profiel",
-    409: "Verouderde versie: iemand anders wijzigde het profiel", 422: "Ongeldige velden",
-    429: "Te veel verzoeken met deze sleutel",
-}
+_DESCRIPTIONS = {404: "Onbekend of verwijderd profiel", 409: "Verouderde versie: iemand anders wijzigde het profiel"}
 
 
 def _problems(*codes: int) -> Callable[[F], F]:
     """Document the problem responses an operation can give."""
-
-    def decorate(view: F) -> F:
-        for code in codes:
-            view = bp.alt_response(code, schema=schemas.Problem, content_type=MEDIA_TYPE,
-                                   description=_DESCRIPTIONS[code])(view)
-        return view
-
-    return decorate
+    return documented(bp, *codes, descriptions=_DESCRIPTIONS)
 
 
 def _etag(profile: profiles.Profile) -> dict[str, str]:

@@ -1,18 +1,20 @@
 """Errors of the partner API as RFC 9457 problem details (application/problem+json)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from flask import jsonify
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_smorest import Blueprint
 from werkzeug import Response
 from werkzeug.exceptions import HTTPException
 
 from matching.errors import MatchingError, ValidationFailed
 
 MEDIA_TYPE = "application/problem+json"
+F = TypeVar("F", bound=Callable[..., Any])
 
 # The services' stable keys (matching.services.validation.KEYS and a few of the API's own).
 FIELD_MESSAGES: dict[str, Any] = {
@@ -110,3 +112,23 @@ def domain_error(error: MatchingError) -> Response:
     }
     return problem(error.status, str(details.get(error.status, TITLES.get(error.status, ""))),
                    errors={error.field: error.code} if error.field else None)
+
+
+DESCRIPTIONS = {
+    400: "Onleesbaar verzoek", 401: "Geen of een ongeldige API-sleutel",
+    403: "De sleutel mag alleen lezen", 404: "Niet gevonden", 409: "Conflict",
+    422: "Ongeldige velden", 429: "Te veel verzoeken met deze sleutel",
+}
+
+
+def documented(
+    bp: Blueprint, *codes: int, descriptions: Mapping[int, str] | None = None
+) -> Callable[[F], F]:
+    """Document the problem+json responses an operation of this blueprint can give."""
+    def decorate(view: F) -> F:
+        for code in codes:
+            text = (descriptions or {}).get(code, DESCRIPTIONS[code])
+            view = bp.alt_response(code, schema="Problem", content_type=MEDIA_TYPE, description=text)(view)
+        return view
+
+    return decorate

@@ -1,0 +1,231 @@
+"""Min-cost assignment with capacities where rows may stay unmatched (numpy/scipy only).
+
+Objective, in this order: (1) as many matched rows as possible, (2) the lowest total cost.
+Every row gets a private "stay unmatched" column at cost U. With finite pair costs in
+[cmin, cmax], k + 1 pairs cost at most k * (cmax - cmin) + max(cmax, 0) more than k pairs, so
+``U = n_rows * (cmax - cmin) + max(cmax, 0) + 1`` makes one more match always worth it: a min-cost
+solution is lexicographically optimal. Capacities are exact: a column is copied once per place.
+Independent parts of the graph (connected components) are solved separately; small ones together.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import (
+    breadth_first_order,
+    connected_components,
+    maximum_bipartite_matching,
+    min_weight_full_bipartite_matching,
+)
+
+DENSE_MAX_CELLS = 250_000  # rows x (places + rows) up to which "auto" solves a part densely
+BATCH_ROWS = 2_000  # small components are solved together up to this many rows
+METHODS = ("auto", "dense", "sparse")
+
+
+def unmatched_penalty(cost: np.ndarray, n_rows: int) -> float:
+    """The cost U of leaving a row unmatched that makes maximum cardinality win."""
+    if len(cost) == 0:
+        return 1.0
+    cmin, cmax = float(cost.min()), float(cost.max())
+    return n_rows * (cmax - cmin) + max(cmax, 0.0) + 1.0
+
+
+def _check_edges(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n_rows: int, capacity: np.ndarray) -> None:
+    if not (rows.shape == cols.shape == cost.shape) or rows.ndim != 1:
+        raise ValueError(f"rows, cols and cost must be 1-D of one length, got {rows.shape}, {cols.shape}, {cost.shape}")
+    if capacity.ndim != 1:
+        raise ValueError(f"capacity must be 1-D, got shape {capacity.shape}")
+    if (capacity < 0).any():
+        raise ValueError(f"capacity must be >= 0; column {int(np.flatnonzero(capacity < 0)[0])} is negative")
+    if len(rows) == 0:
+        return
+    if rows.min() < 0 or rows.max() >= n_rows:
+        raise ValueError(f"row index out of range 0..{n_rows - 1}")
+    if cols.min() < 0 or cols.max() >= len(capacity):
+        raise ValueError(f"column index out of range 0..{len(capacity) - 1}")
+    if not np.isfinite(cost).all():
+        raise ValueError(f"cost must be finite on edges; edge {int(np.flatnonzero(~np.isfinite(cost))[0])} is not")
+
+
+def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal rows."""
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    return starts, np.diff(np.r_[starts, len(rows)])
+
+
+def _edges_of(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Edge indices of the given groups, in group order."""
+    total = int(lengths.sum())
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(starts, lengths) + (np.arange(total) - np.repeat(offsets, lengths))
+
+
+def _slot_graph(
+    lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int,
+    dummy: np.ndarray | None, penalty: float,
+) -> csr_matrix:
+    """CSR of rows x (places + dummies): each column copied per place, a dummy ending each flagged row."""
+    copies = cap[lcol]
+    n_exp = int(copies.sum())
+    edge = np.repeat(np.arange(len(lrow)), copies)
+    first = np.cumsum(copies) - copies
+    slot = (np.cumsum(cap) - cap)[lcol[edge]] + (np.arange(n_exp) - np.repeat(first, copies))
+    row_e = lrow[edge]
+    has_dummy = np.zeros(n_rows, dtype=np.int64) if dummy is None else dummy.astype(np.int64)
+    dummies_before = np.cumsum(has_dummy) - has_dummy
+    indptr = np.r_[0, np.cumsum(np.bincount(row_e, minlength=n_rows) + has_dummy)]
+    indices = np.empty(n_exp + int(has_dummy.sum()), dtype=np.int32)
+    data = np.empty(len(indices))
+    pos = np.arange(n_exp) + dummies_before[row_e]
+    # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
+    indices[pos] = slot
+    data[pos] = cost[edge] + 1.0
+    flagged = np.flatnonzero(has_dummy)
+    indices[indptr[flagged + 1] - 1] = n_slots + np.arange(len(flagged))
+    data[indptr[flagged + 1] - 1] = penalty + 1.0
+    return csr_matrix((data, indices, indptr), shape=(n_rows, n_slots + len(flagged)))
+
+
+def _sparse(
+    lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int, penalty: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """LAPJVsp on the place-expanded graph; "stay unmatched" dummies only for rows that may need one.
+
+    A maximum matching (Hopcroft-Karp) shows which rows can be left exposed: exactly those reached
+    from an exposed row by an alternating path (Dulmage-Mendelsohn). Every other row is matched in
+    every maximum matching, so it needs no dummy; fewer dummies at cost U make LAPJVsp much faster.
+    """
+    plain = _slot_graph(lrow, lcol, cost, n_rows, cap, n_slots, None, penalty)
+    mate = maximum_bipartite_matching(plain, perm_type="column")
+    exposed = np.flatnonzero(mate < 0)
+    if len(exposed) == 0:
+        return min_weight_full_bipartite_matching(plain)
+    # Alternating search: row -> any of its places, place -> the row matched to it.
+    matched = np.flatnonzero(mate >= 0)
+    place_row = np.full(n_slots, -1, dtype=np.int64)
+    place_row[mate[matched]] = matched
+    has_mate = place_row >= 0
+    size = n_rows + n_slots + 1
+    indptr = np.r_[plain.indptr, plain.indptr[-1] + np.cumsum(has_mate), plain.indptr[-1] + has_mate.sum() + len(exposed)]
+    indices = np.concatenate([plain.indices.astype(np.int64) + n_rows, place_row[has_mate], exposed])
+    search = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(size, size))
+    reached = breadth_first_order(search, size - 1, directed=True, return_predecessors=False)
+    dummy = np.zeros(n_rows, dtype=bool)
+    dummy[reached[reached < n_rows]] = True
+    return min_weight_full_bipartite_matching(_slot_graph(lrow, lcol, cost, n_rows, cap, n_slots, dummy, penalty))
+
+
+def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: np.ndarray, method: str, penalty: float) -> np.ndarray:
+    """Chosen edges of one part; lrow is 0..g-1 ascending, cols ascending within a row."""
+    n_rows = int(lrow[-1]) + 1
+    present = np.zeros(len(capacity), dtype=bool)
+    present[cols] = True
+    ucols = np.flatnonzero(present)
+    lcol = (np.cumsum(present) - 1)[cols]
+    cap = capacity[ucols]
+    n_slots = int(cap.sum())
+    slot_col = np.repeat(np.arange(len(ucols)), cap)
+    if method == "auto":
+        method = "dense" if n_rows * (n_slots + n_rows) <= DENSE_MAX_CELLS else "sparse"
+    if method == "dense":
+        forbidden = 2.0 * penalty + 1.0  # worse than the row's own dummy, so never chosen
+        block = np.full((n_rows, len(ucols)), forbidden)
+        block[lrow, lcol] = cost
+        matrix = np.full((n_rows, n_slots + n_rows), forbidden)
+        matrix[:, :n_slots] = block[:, slot_col]
+        matrix[np.arange(n_rows), n_slots + np.arange(n_rows)] = penalty
+        r, c = linear_sum_assignment(matrix)
+    else:
+        r, c = _sparse(lrow, lcol, cost, n_rows, cap, n_slots, penalty)
+    real = c < n_slots
+    key = lrow.astype(np.int64) * len(ucols) + lcol
+    return np.searchsorted(key, r[real].astype(np.int64) * len(ucols) + slot_col[c[real]])
+
+
+def assign_edges(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    cost: np.ndarray,
+    n_rows: int,
+    capacity: np.ndarray,
+    method: str = "auto",
+) -> np.ndarray:
+    """Indices of the chosen edges: max matched rows, then min total cost; column j takes <= capacity[j]."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    cost = np.asarray(cost, dtype=np.float64)
+    capacity = np.asarray(capacity, dtype=np.int64)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    _check_edges(rows, cols, cost, n_rows, capacity)
+    index = np.flatnonzero(capacity[cols] > 0)
+    if len(index) < len(rows):
+        rows, cols, cost = rows[index], cols[index], cost[index]
+    if len(rows) == 0:
+        return np.empty(0, dtype=np.int64)
+    # Canonical order: grouped by row, columns ascending in a group. Callers that already deliver
+    # it (the engine does) skip the sort.
+    starts, lengths = _groups(rows)
+    lrow = np.repeat(np.arange(len(starts)), lengths)
+    key = lrow * len(capacity) + cols
+    if len(np.unique(rows[starts])) != len(starts) or (np.diff(key) <= 0).any():
+        order = np.lexsort((cols, rows))
+        if (np.diff(rows[order] * len(capacity) + cols[order]) == 0).any():
+            raise ValueError("an edge (row, column) occurs more than once")
+        index = index[order]
+        rows, cols, cost = rows[order], cols[order], cost[order]
+        starts, lengths = _groups(rows)
+        lrow = np.repeat(np.arange(len(starts)), lengths)
+    n_groups = len(starts)
+    if method == "dense":
+        penalty = unmatched_penalty(cost, n_groups)
+        return np.sort(index[_solve_part(lrow, cols, cost, capacity, "dense", penalty)])
+    size = n_groups + len(capacity)
+    indptr = np.r_[0, np.cumsum(lengths), np.full(len(capacity), len(rows))]
+    graph = csr_matrix((np.ones(len(rows), dtype=np.int8), n_groups + cols, indptr), shape=(size, size))
+    n_labels, label = connected_components(graph, directed=False)
+    group_label = label[:n_groups]
+    if len(np.unique(group_label)) == 1:
+        penalty = unmatched_penalty(cost, n_groups)
+        return np.sort(index[_solve_part(lrow, cols, cost, capacity, method, penalty)])
+    # Components are independent, so several small ones can share a solve; U only has to exceed
+    # what the largest of them needs (costs are bounded over the whole instance).
+    comp_rows = np.bincount(group_label, minlength=n_labels)
+    comp_batch = np.zeros(n_labels, dtype=np.int64)
+    batch, filled = 0, 0
+    for comp in np.flatnonzero(comp_rows).tolist():
+        if filled and filled + comp_rows[comp] > BATCH_ROWS:
+            batch, filled = batch + 1, 0
+        comp_batch[comp] = batch
+        filled += int(comp_rows[comp])
+    group_batch = comp_batch[group_label]
+    group_order = np.argsort(group_batch, kind="stable")
+    bounds = np.searchsorted(group_batch[group_order], np.arange(batch + 2))
+    cmin, cmax = float(cost.min()), float(cost.max())
+    chosen = []
+    for b in range(batch + 1):
+        gs = group_order[bounds[b] : bounds[b + 1]]
+        part = _edges_of(starts[gs], lengths[gs])
+        largest = int(comp_rows[np.unique(group_label[gs])].max())
+        penalty = largest * (cmax - cmin) + max(cmax, 0.0) + 1.0
+        local_row = np.repeat(np.arange(len(gs)), lengths[gs])
+        chosen.append(part[_solve_part(local_row, cols[part], cost[part], capacity, method, penalty)])
+    return np.sort(index[np.concatenate(chosen)])
+
+
+def assign(cost: np.ndarray, capacity: np.ndarray | None = None, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (rows, cols) of a dense cost matrix; np.inf marks a forbidden pair; rows may stay unmatched."""
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.ndim != 2:
+        raise ValueError(f"cost must be a 2-D matrix, got shape {cost.shape}")
+    if np.isnan(cost).any() or np.isneginf(cost).any():
+        raise ValueError("cost may hold finite values or +inf only")
+    capacity = np.ones(cost.shape[1], dtype=np.int64) if capacity is None else np.asarray(capacity, dtype=np.int64)
+    if capacity.shape != (cost.shape[1],):
+        raise ValueError(f"capacity must have one entry per column ({cost.shape[1]}), got {capacity.shape}")
+    rows, cols = np.nonzero(np.isfinite(cost))
+    chosen = assign_edges(rows, cols, cost[rows, cols], cost.shape[0], capacity, method)
+    return rows[chosen], cols[chosen]

@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import Config, from_environment
 
-from . import api, auth, db, errors, home, i18n, outbox, security, staff
+from . import api, auth, db, errors, home, i18n, links, outbox, proposals, runs, security, staff
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -22,5 +22,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(home.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(runs.bp)
+    app.register_blueprint(proposals.bp)
+    app.register_blueprint(links.bp)
     api.init_app(app)
     return app

@@ -76,8 +76,13 @@ def approve(
     secret: str,
     base_url: str,
     expected_version: int | None = None,
+    via: str | None = None,
 ) -> Match:
-    """Offer the proposal to the volunteer: status offered, a 7-day link, one e-mail."""
+    """Offer the proposal to the volunteer: status offered, a 7-day link, one e-mail.
+
+    `actor` is the staff member (or None); `via` names another caller (an API token) in the
+    audit log.
+    """
     match = _get(session, match_id)
     _still_proposed(match, expected_version)
     if not match.volunteer.email:
@@ -92,8 +97,8 @@ def approve(
         raise Conflict("proposal_already_handled") from None
     offer_mail(session, match, now=now, secret=secret, base_url=base_url, template="proposal",
                dedupe=f"proposal:{match.id}", expires_at=now + OFFER_TTL)
-    audit.record(session, actor=actor, action="match.offered", subject=("match", match.id),
-                 now=now)
+    audit.record(session, actor=via or actor, action="match.offered",
+                 subject=("match", match.id), now=now)
     return match
 
 
@@ -149,6 +154,7 @@ def reject(
     actor: str | None,
     now: datetime,
     expected_version: int | None = None,
+    via: str | None = None,
 ) -> Match:
     """Withdraw the proposal and exclude the pair; the resident waits again."""
     reason = (reason or "").strip()
@@ -168,8 +174,8 @@ def reject(
             actor=actor, now=now)
     runs.set_resident_status(session, [match.resident_id], "waiting")
     session.flush()
-    audit.record(session, actor=actor, action="match.rejected", subject=("match", match.id),
-                 now=now)
+    audit.record(session, actor=via or actor, action="match.rejected",
+                 subject=("match", match.id), now=now)
     return match
 
 

@@ -61,6 +61,7 @@ def start_run(
     settings: dict[str, Any],
     started_by: str | None,
     now: datetime,
+    via: str | None = None,
 ) -> MatchRun:
     """Record a new run in state "running" (the caller commits so pollers can see it)."""
     run = MatchRun(
@@ -69,6 +70,8 @@ def start_run(
     )
     session.add(run)
     session.flush()
+    audit.record(session, actor=via or started_by, action="match_run.started",
+                 subject=("match_run", run.id), now=now)
     return run
 
 

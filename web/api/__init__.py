@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from matching.errors import MatchingError
 
 from ..security import csrf
-from . import people, problems, tokens
+from . import people, problems, runs, tokens
 
 PREFIX = "/api/v1"
 DOCS_ENDPOINT = "api-docs.openapi_json"
@@ -22,6 +22,7 @@ bp.before_request(tokens.authenticate)
 bp.register_error_handler(HTTPException, problems.http_error)
 bp.register_error_handler(MatchingError, problems.domain_error)
 bp.register_blueprint(people.bp)
+bp.register_blueprint(runs.bp)
 
 
 class PartnerApi(Api):
@@ -50,3 +51,4 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(bp)
     csrf.exempt(bp)
     csrf.exempt(people.bp)
+    csrf.exempt(runs.bp)

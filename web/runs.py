@@ -67,7 +67,14 @@ def start() -> Response | tuple[str, int]:
     # Committed first, so a page polling the run sees it while it works.
     session.commit()
     now = utcnow()
-    runs.execute_run(session, run.id, now=now, today=now.date())
+    try:
+        runs.execute_run(session, run.id, now=now, today=now.date())
+    except Exception:
+        # Not left "running" for ever: the failure is recorded, then shown as a 500.
+        session.rollback()
+        runs.fail_run(session, run.id, now=utcnow(), error="unexpected error")
+        session.commit()
+        raise
     session.commit()
     return redirect(url_for("runs.show", run_id=run.id), code=303)
 

@@ -82,17 +82,18 @@ def execute_run(session: Session, run_id: str, *, now: datetime, today: date) ->
         raise NotFound("match_run")
     if run.status != "running":
         return run
+    # A savepoint: when the engine refuses the input, the old proposals stay as they were.
+    attempt = session.begin_nested()
     _withdraw_previous(session, run, now)
     problem, unknown = build_problem(session, run.scope, run.settings, today)
-    run.input_hash = input_hash(problem)
-    run.progress = 30
+    hashed = input_hash(problem)
     try:
         result = engine.solve(problem)
     except ValueError as error:
-        run.status, run.error, run.finished_at, run.progress = "failed", str(error)[:500], now, 100
-        session.flush()
-        log.warning("match_run.failed run=%s", run.id)
-        return run
+        attempt.rollback()
+        run.input_hash = hashed
+        return fail_run(session, run.id, now=now, error=str(error))
+    run.input_hash = hashed
     run.progress = 70
     new_pairs = [pair for pair in result["pairs"] if not pair.get("locked")]
     pairing.open_many(session, [
@@ -114,9 +115,21 @@ def execute_run(session: Session, run_id: str, *, now: datetime, today: date) ->
         "residents_location_unknown": len(unknown["residents"]),
     }
     run.status, run.progress, run.finished_at = "done", 100, now
+    attempt.commit()
     audit.record(session, actor=run.started_by, action="match_run.done",
                  subject=("match_run", run.id), now=now)
     session.flush()
+    return run
+
+
+def fail_run(session: Session, run_id: str, *, now: datetime, error: str) -> MatchRun:
+    """Mark a run that could not finish as failed, with the reason (no personal data)."""
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        raise NotFound("match_run")
+    run.status, run.error, run.finished_at, run.progress = "failed", error[:500], now, 100
+    session.flush()
+    log.warning("match_run.failed run=%s", run.id)
     return run
 
 

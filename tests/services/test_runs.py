@@ -169,3 +169,32 @@ def test_a_run_on_an_empty_pool_finishes(session):
     done = run(session)
     assert done.status == "done" and done.stats["proposed"] == 0
     assert session.scalar(select(func.count()).select_from(MatchRun)) == 1
+
+
+def test_a_run_the_engine_refuses_fails_and_keeps_the_old_proposals(
+    session, make_volunteer, make_resident
+):
+    make_volunteer(capacity=2)
+    make_resident(first_name="A")
+    make_resident(first_name="B")
+    first = run(session)
+    locked, other = sorted(
+        proposals(session), key=lambda m: m.resident.first_name)
+    locked.locked = True
+    # The locked pair now breaks a hard rule (no shared language): the engine refuses it.
+    session.get(Resident, locked.resident_id).languages = ["ar"]
+    session.commit()
+    second = run(session, now=NOW + timedelta(hours=1))
+    assert second.status == "failed" and "locked" in second.error
+    assert second.input_hash and len(second.input_hash) == 64
+    session.expire_all()
+    assert session.get(Match, other.id).status == "proposed"
+    assert session.get(Match, locked.id).status == "proposed"
+    assert session.get(Resident, other.resident_id).status == "proposed"
+    assert first.status == "done"
+
+
+def test_fail_run_records_the_reason(session):
+    started = runs.start_run(session, scope={}, settings={}, started_by=None, now=NOW)
+    failed = runs.fail_run(session, started.id, now=NOW, error="x" * 600)
+    assert failed.status == "failed" and len(failed.error) == 500 and failed.finished_at == NOW

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -59,7 +60,7 @@ def index() -> str:
     page_number = request.args.get("page", "1")
     found = proposals.review(
         db_session(), run_id=request.args.get("run") or None, status=status,
-        page=int(page_number) if page_number.isdigit() else 1,
+        page=int(page_number) if page_number.isdigit() else 1, locale=str(get_locale()),
     )
     return render_template(
         "proposals/index.html", found=found, status=status, tabs=STATUS_TABS,

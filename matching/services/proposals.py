@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from matching import engine
 from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.services import audit, links, mail, pairing, runs
-from matching.store import Exclusion, Match, MatchRun, Resident, StaffUser, Volunteer
+from matching.store import Exclusion, Interest, Match, MatchRun, Resident, StaffUser, Volunteer
 
 OFFER_TTL = timedelta(days=7)
 LINK_PATH = "/koppeling/"
@@ -276,6 +276,7 @@ class ReviewPage:
     page: int
     pages: int
     names: dict[str, str]  # alternative volunteer id -> display name
+    interests: dict[str, str]  # interest code -> label in the requested locale
 
 
 REVIEW_STATUSES = ("proposed", "offered", "accepted", "active")
@@ -288,6 +289,7 @@ def review(
     status: str = "proposed",
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    locale: str = "nl",
 ) -> ReviewPage:
     """One page of matches in `status` (best score first), with stale flags."""
     if status not in REVIEW_STATUSES:
@@ -316,7 +318,12 @@ def review(
         select(Volunteer.id, Volunteer.first_name + " " + Volunteer.last_name)
         .where(Volunteer.id.in_(alternative_ids))
     ).all()) if alternative_ids else {}
-    return ReviewPage(items, stale, total, page, pages, names)
+    codes = {code for m in items for code in (m.explanation.get("shared_interests") or [])}
+    interests = {
+        term.code: term.label(locale)
+        for term in session.scalars(select(Interest).where(Interest.code.in_(codes)))
+    }
+    return ReviewPage(items, stale, total, page, pages, names, interests)
 
 
 def coordinator_address(session: Session, match: Match) -> tuple[str, str] | None:

@@ -63,7 +63,11 @@ def start_run(
     now: datetime,
     via: str | None = None,
 ) -> MatchRun:
-    """Record a new run in state "running" (the caller commits so pollers can see it)."""
+    """Record a new run in state "running" (the caller commits so pollers can see it).
+
+    The run itself is one transaction, so progress is honest only at its ends: 0 while
+    running, 100 when done or failed.
+    """
     run = MatchRun(
         scope=check_scope(scope), settings=check_settings(settings), started_by=started_by,
         started_at=now, status="running", progress=0,
@@ -94,7 +98,6 @@ def execute_run(session: Session, run_id: str, *, now: datetime, today: date) ->
         run.input_hash = hashed
         return fail_run(session, run.id, now=now, error=str(error))
     run.input_hash = hashed
-    run.progress = 70
     new_pairs = [pair for pair in result["pairs"] if not pair.get("locked")]
     pairing.open_many(session, [
         {
@@ -263,7 +266,6 @@ def _withdraw_previous(session: Session, run: MatchRun, now: datetime) -> None:
     rows = session.execute(query).all()
     pairing.close_many(session, [row.id for row in rows], "withdrawn", now)
     set_resident_status(session, [row.resident_id for row in rows], "waiting")
-    run.progress = 10
 
 
 def latest(session: Session, limit: int = 20) -> list[MatchRun]:

@@ -77,7 +77,7 @@ def test_review_page_shows_score_explanation_distance_shared_and_alternatives(
     start_run(client)
     page = client.get("/koppelen/voorstellen/").get_data(as_text=True)
     assert "Henk Jansen" in page and "Anne de Vries" in page
-    assert "Score" in page and "km" in page and "wandelen" in page
+    assert "Score" in page and "km" in page and "Wandelen" in page
     assert "maandag middag, dinsdag middag" in page  # slots 1 and 4
     assert "Bram Bos" in page  # the alternative, by name
     assert "Wisselen naar dit alternatief" in page

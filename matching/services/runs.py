@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
@@ -145,9 +146,7 @@ def build_problem(
             Match.status == "proposed", Match.locked.is_(True)
         )
     ).all()
-    locked_volunteers: dict[str, int] = {}
-    for row in locked:
-        locked_volunteers[row.volunteer_id] = locked_volunteers.get(row.volunteer_id, 0) + 1
+    locked_volunteers = {row.volunteer_id for row in locked}
     locked_residents = {row.resident_id for row in locked}
 
     vcols = [getattr(Volunteer, name) for name in PROFILE_COLUMNS]
@@ -171,20 +170,31 @@ def build_problem(
     resident_rows = session.execute(resident_query.order_by(Resident.id)).all()
 
     unknown: dict[str, list[str]] = {"volunteers": [], "residents": []}
+    placed_volunteers = {r.id for r in volunteer_rows if r.lat is not None and r.lon is not None}
+    placed_residents = {r.id for r in resident_rows if r.lat is not None and r.lon is not None}
+    # A locked pair goes to the engine only when both sides are in this pool; otherwise its
+    # resident stays out (the locked proposal stands) and its place is not handed out twice.
+    kept = [(row.volunteer_id, row.resident_id) for row in locked
+            if row.volunteer_id in placed_volunteers and row.resident_id in placed_residents]
+    kept_per_volunteer = Counter(v for v, _r in kept)
+    kept_residents = {r for _v, r in kept}
+
     volunteers = []
     for row in volunteer_rows:
-        if row.lat is None or row.lon is None:
+        if row.id not in placed_volunteers:
             unknown["volunteers"].append(row.id)
             continue
         record = engine_record(row)
-        # Open matches already hold their places; locked ones are handed to the engine again.
-        record["capacity"] = row.capacity - row.open_matches + locked_volunteers.get(row.id, 0)
+        # Open matches hold their places already; the kept locked ones are handed back.
+        record["capacity"] = row.capacity - row.open_matches + kept_per_volunteer[row.id]
         if record["capacity"] < 1:
             continue
         volunteers.append(record)
     residents = []
     for row in resident_rows:
-        if row.lat is None or row.lon is None:
+        if row.id in locked_residents and row.id not in kept_residents:
+            continue
+        if row.id not in placed_residents:
             unknown["residents"].append(row.id)
             continue
         record = engine_record(row)
@@ -207,10 +217,7 @@ def build_problem(
         "settings": settings,
         "volunteers": volunteers,
         "residents": residents,
-        "locked": sorted(
-            [row.volunteer_id, row.resident_id] for row in locked
-            if row.volunteer_id in volunteer_ids and row.resident_id in resident_ids
-        ),
+        "locked": sorted([v, r] for v, r in kept),
         "excluded": excluded,
     }
     return problem, unknown

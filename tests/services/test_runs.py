@@ -198,3 +198,37 @@ def test_fail_run_records_the_reason(session):
     started = runs.start_run(session, scope={}, settings={}, started_by=None, now=NOW)
     failed = runs.fail_run(session, started.id, now=NOW, error="x" * 600)
     assert failed.status == "failed" and len(failed.error) == 500 and failed.finished_at == NOW
+
+
+def test_a_locked_pair_whose_volunteer_left_the_pool_keeps_its_resident_out(
+    session, make_volunteer, make_resident
+):
+    make_volunteer()
+    make_volunteer(email="b@example.org")
+    make_resident()
+    run(session)
+    [locked] = proposals(session)
+    locked.locked = True
+    session.get(Volunteer, locked.volunteer_id).status = "paused"
+    session.commit()
+    second = run(session, now=NOW + timedelta(hours=1))
+    assert second.status == "done" and second.stats["proposed"] == 0
+    assert session.get(Match, locked.id).status == "proposed"
+    problem, _ = runs.build_problem(session, {}, {}, TODAY)
+    assert problem["residents"] == [] and problem["locked"] == []
+
+
+def test_a_locked_pair_in_the_pool_is_handed_to_the_engine_with_its_place(
+    session, make_volunteer, make_resident
+):
+    volunteer = make_volunteer(capacity=2)
+    make_resident()
+    run(session)
+    [locked] = proposals(session)
+    locked.locked = True
+    session.commit()
+    problem, _ = runs.build_problem(session, {}, {}, TODAY)
+    assert problem["locked"] == [[volunteer.id, locked.resident_id]]
+    assert problem["volunteers"][0]["capacity"] == 2
+    again = run(session, now=NOW + timedelta(hours=1))
+    assert again.status == "done" and again.stats["locked"] == 1 and again.stats["proposed"] == 0

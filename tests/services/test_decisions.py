@@ -10,7 +10,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import delete, func, select
 
 from matching.errors import Conflict, InvalidLink, ValidationFailed
-from matching.services import decisions
+from matching.services import decisions, proposals
 from matching.store import (
     Base, Exclusion, Link, Match, OutboxMessage, Resident, Volunteer,
     make_session_factory,
@@ -277,6 +277,24 @@ def test_workflow_keeps_its_invariants_under_random_interleavings(engine):
             except InvalidLink:
                 self.session.rollback()
 
+        @rule(data=st.data(), locked=st.booleans())
+        def lock_one(self, data: st.DataObject, locked: bool) -> None:
+            found = self._matches("proposed")
+            if not found:
+                return
+            match = data.draw(st.sampled_from(found))
+            proposals.set_locked(self.session, match.id, locked, actor=None, now=self.now)
+            self.session.commit()
+
+        @rule(data=st.data())
+        def reject_one(self, data: st.DataObject) -> None:
+            found = self._matches("proposed")
+            if not found:
+                return
+            match = data.draw(st.sampled_from(found))
+            proposals.reject(self.session, match.id, reason="past niet", actor=None, now=self.now)
+            self.session.commit()
+
         @rule()
         def let_a_week_pass(self) -> None:
             self.now += timedelta(days=7, hours=1)
@@ -337,7 +355,7 @@ def test_workflow_keeps_its_invariants_under_random_interleavings(engine):
             assert mails == answered + ended_after_accept
 
     Workflow.TestCase.settings = settings(
-        max_examples=12, stateful_step_count=12, deadline=None,
+        max_examples=15, stateful_step_count=15, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     Workflow.TestCase().runTest()

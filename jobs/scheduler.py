@@ -28,6 +28,8 @@ JobRegistry = dict[str, tuple[str, dict[str, Any]]]
 # job id -> ("module:function", trigger arguments); later issues add their jobs here.
 JOBS: JobRegistry = {
     "outbox.dispatch": ("jobs.tasks:dispatch_outbox", {"trigger": "interval", "minutes": 1}),
+    "proposals.remind": ("jobs.tasks:remind_proposals", {"trigger": "cron", "hour": 9, "minute": 0}),
+    "proposals.expire": ("jobs.tasks:expire_proposals", {"trigger": "interval", "hours": 1}),
 }
 
 

@@ -7,6 +7,7 @@ from functools import cache
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import from_environment
+from matching.services import decisions
 from matching.services.dispatch import send_due, transport_from_config
 from matching.store import make_engine, make_session_factory, utcnow
 
@@ -26,3 +27,20 @@ def dispatch_outbox() -> None:
     if report.sent or report.retrying or report.failed:
         log.info("outbox.dispatch sent=%d retrying=%d failed=%d skipped=%d",
                  report.sent, report.retrying, report.failed, report.skipped)
+
+
+def remind_proposals() -> None:
+    """Remind volunteers who have not answered a proposal for three days (once each)."""
+    config = from_environment()
+    with sessions(config.DATABASE_URL).begin() as session:
+        sent = decisions.remind_due(session, now=utcnow(), secret=config.SECRET_KEY,
+                                    base_url=config.BASE_URL)
+    log.info("proposals.remind sent=%d", sent)
+
+
+def expire_proposals() -> None:
+    """Let proposals unanswered for seven days expire; their residents wait again."""
+    config = from_environment()
+    with sessions(config.DATABASE_URL).begin() as session:
+        expired = decisions.expire_due(session, now=utcnow())
+    log.info("proposals.expire expired=%d", expired)

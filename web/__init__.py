@@ -8,8 +8,8 @@ from flask import Flask
 from config import Config, from_environment
 
 from . import (
-    api, auth, dashboard, db, errors, home, i18n, imports, outbox, public, residents, security,
-    staff, volunteers,
+    api, auth, dashboard, db, errors, home, i18n, imports, links, outbox, proposals, public,
+    residents, runs, security, staff, volunteers,
 )
 
 
@@ -30,5 +30,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(runs.bp)
+    app.register_blueprint(proposals.bp)
+    app.register_blueprint(links.bp)
     api.init_app(app)
     return app

@@ -32,7 +32,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Endpoints reachable without a staff login; everything else is refused.
 # "api.*" endpoints authenticate with bearer tokens instead (web/api/tokens.py); the API's
 # OpenAPI document is public.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "home.healthz", "i18n.switch", "api-docs.openapi_json"}
+# The proposal link pages are for volunteers, who have no login: the signed token is the key.
+PUBLIC_ENDPOINTS = {
+    "auth.login", "static", "home.healthz", "i18n.switch", "api-docs.openapi_json",
+    "links.show", "links.decide", "links.renew",
+}
 
 
 class Staff(UserMixin):

@@ -112,7 +112,7 @@ def test_every_api_route_but_the_openapi_document_needs_a_token(app, client, log
                 assert rule.endpoint.startswith("api."), rule.endpoint
                 problem_of(response, 401)
                 checked += 1
-    assert checked == 11
+    assert checked == 16
     # A logged-in staff member's session cookie does not authorise API calls either.
     staff = logged_in("admin")
     problem_of(staff.get(f"{API}/volunteers"), 401)
@@ -138,6 +138,8 @@ def test_the_openapi_document_lists_every_operation_with_bearer_security(client)
         ("GET", f"{API}/residents/{{id}}"), ("PATCH", f"{API}/residents/{{id}}"),
         ("DELETE", f"{API}/residents/{{id}}"),
         ("GET", f"{API}/stats"),
+        ("POST", f"{API}/runs"), ("GET", f"{API}/runs/{{id}}"), ("GET", f"{API}/proposals"),
+        ("POST", f"{API}/proposals/{{id}}/approve"), ("POST", f"{API}/proposals/{{id}}/reject"),
     }
     assert document["security"] == [{"bearer": []}]
     assert "health_note" not in document["components"]["schemas"]["Resident"]["properties"]
@@ -337,18 +339,22 @@ def test_the_models_match_the_migrations(engine):
 def test_the_api_keeps_to_its_openapi_document(app, session, writer, make_volunteer,
                                                make_resident):
     """Generated requests with a write token: no 5xx, and every response as documented."""
+    from tests.services.workflow import run
+
     known = {"volunteers": make_volunteer(partner_organisation=ORGANISATION,
                                           notes="NOTESCANARY").id,
              "residents": make_resident(health_note="HEALTHCANARY", notes="NOTESCANARY",
                                         referrer_organisation=ORGANISATION).id}
     session.commit()
+    [proposal] = run(session)
+    known.update(runs=proposal.run_id, proposals=proposal.id)
     # schemathesis.pytest.from_fixture does not work with pytest 9 (request.node._nodeid), so
     # each operation gets its own hypothesis run here.
     document = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app)
     checks = [not_a_server_error, status_code_conformance, content_type_conformance,
               response_headers_conformance, response_schema_conformance, ignored_auth]
     operations = [result.ok() for result in document.get_all_operations()]
-    assert len(operations) == 11
+    assert len(operations) == 16
 
     for operation in operations:
         @given(case=operation.as_strategy(), existing=st.booleans())

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from matching.errors import MatchingError
 
 from ..security import csrf
-from . import people, problems, stats, tokens
+from . import people, problems, runs, stats, tokens
 
 PREFIX = "/api/v1"
 DOCS_ENDPOINT = "api-docs.openapi_json"
@@ -23,6 +23,7 @@ bp.register_error_handler(HTTPException, problems.http_error)
 bp.register_error_handler(MatchingError, problems.domain_error)
 bp.register_blueprint(people.bp)
 bp.register_blueprint(stats.bp)
+bp.register_blueprint(runs.bp)
 
 
 class PartnerApi(Api):
@@ -52,3 +53,4 @@ def init_app(app: Flask) -> None:
     csrf.exempt(bp)
     csrf.exempt(people.bp)
     csrf.exempt(stats.bp)
+    csrf.exempt(runs.bp)

@@ -1,0 +1,174 @@
+"""A match run end to end (load, solve, store) and the review page, on SQLite and PostgreSQL.
+
+    PYTHONPATH=$PWD python benchmarks/match_run.py [--postgres URL] [--volunteers 2200]
+        [--residents 2000] [--repeat 3]
+
+The baseline, measured in the same process, is the pure engine on the same problem
+(engine.solve on the dict: no database). Targets: run <= 3 s, review page <= 1 s.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import insert, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pools import make_problem  # noqa: E402
+
+from config import TestConfig  # noqa: E402
+from matching import engine  # noqa: E402
+from matching.services import runs, staff  # noqa: E402
+from matching.services.passwords import HashProfile  # noqa: E402
+from matching.store import (  # noqa: E402
+    Match, MatchRun, Resident, Volunteer, make_engine, make_session_factory, schema, utcnow,
+)
+
+TODAY = dt.date(2026, 11, 29)
+PASSWORD = "lange-wachtzin-voor-metingen"
+
+
+def fill(url: str, problem: dict) -> None:
+    """A fresh schema holding the problem's people as volunteers and residents."""
+    db = make_engine(url)
+    if url.startswith("postgresql"):
+        with db.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    schema.upgrade(db)
+    now = utcnow()
+
+    def common(rec: dict, n: int) -> dict:
+        prefers = rec.get("prefers") or {}
+        return {
+            "id": f"{rec['id']:0>32}"[-32:], "first_name": f"P{n}", "last_name": "Bench",
+            "email": f"p{n}@example.org", "lat": rec["lat"], "lon": rec["lon"],
+            "languages": rec["languages"], "interests": rec["interests"],
+            "activities": rec["activities"], "availability": rec["availability"],
+            "gender": rec["gender"], "birth_year": rec["birth_year"],
+            "prefers_gender": prefers.get("gender"), "prefers_min_age": prefers.get("min_age"),
+            "prefers_max_age": prefers.get("max_age"), "created_at": now, "updated_at": now,
+            "version": 1, "neighbourhood": "Binnenstad",
+        }
+
+    volunteers = [
+        {**common(v, n), "capacity": v["capacity"], "max_travel_km": v["max_travel_km"],
+         "status": "available", "open_matches": 0}
+        for n, v in enumerate(problem["volunteers"])
+    ]
+    residents = [
+        {**common(r, n), "max_travel_km": r["max_travel_km"], "status": "waiting",
+         "waiting_since": dt.date.fromisoformat(r["waiting_since"])}
+        for n, r in enumerate(problem["residents"])
+    ]
+    with make_session_factory(db)() as session:
+        session.execute(insert(Volunteer), volunteers)
+        session.execute(insert(Resident), residents)
+        staff.create_user(session, email="bench@vcu.example", name="Bench", role="coordinator",
+                          password=PASSWORD, profile=HashProfile(1, 8, 1))
+        session.commit()
+    db.dispose()
+
+
+def reset(url: str) -> None:
+    """Undo a run: no matches, everyone waiting again, counters at zero."""
+    db = make_engine(url)
+    with db.begin() as connection:
+        connection.execute(Match.__table__.delete())
+        connection.execute(MatchRun.__table__.delete())
+        connection.execute(text("UPDATE volunteer SET open_matches = 0"))
+        connection.execute(text("UPDATE resident SET status = 'waiting'"))
+    db.dispose()
+
+
+def time_run(url: str) -> tuple[float, float, int]:
+    """Seconds end to end, seconds of it inside the engine, proposals stored."""
+    db = make_engine(url)
+    sessions = make_session_factory(db)
+    start = time.perf_counter()
+    with sessions() as session:
+        run = runs.start_run(session, scope={}, settings={}, started_by=None, now=utcnow())
+        session.commit()
+        run = runs.execute_run(session, run.id, now=utcnow(), today=TODAY)
+        session.commit()
+        proposed = run.stats["proposed"]
+        engine_seconds = run.stats["seconds"]
+    seconds = time.perf_counter() - start
+    db.dispose()
+    return seconds, engine_seconds, proposed
+
+
+def time_review(url: str, repeat: int) -> list[float]:
+    from web import create_app
+
+    from tests.logins import login  # type: ignore[import-not-found]
+
+    app = create_app(TestConfig(url, RATELIMIT_ENABLED=False))
+    client = app.test_client()
+    assert login(client, "bench@vcu.example", PASSWORD).status_code == 302
+    times = []
+    for page in range(1, repeat + 2):
+        start = time.perf_counter()
+        response = client.get(f"/koppelen/voorstellen/?page={page}")
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, response.status_code
+    app.extensions["maatwerk.engine"].dispose()
+    return times[1:]  # the first request pays for template compilation
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--postgres", default="")
+    parser.add_argument("--volunteers", type=int, default=2200)
+    parser.add_argument("--residents", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    problem = make_problem(args.volunteers, args.residents, seed=7)
+    problem["today"] = TODAY.isoformat()
+
+    baseline: list[float] = []
+
+    def solve_alone() -> None:
+        # Interleaved with the runs, so a busy machine slows both alike.
+        start = time.perf_counter()
+        engine.solve(problem)
+        baseline.append(time.perf_counter() - start)
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = [("SQLite (file)", f"sqlite:///{tmp}/bench.sqlite")]
+        if args.postgres:
+            urls.append(("PostgreSQL", args.postgres))
+        for name, url in urls:
+            fill(url, problem)
+            measured, inside = [], []
+            for _ in range(args.repeat):
+                solve_alone()
+                reset(url)
+                seconds, engine_seconds, proposed = time_run(url)
+                measured.append(seconds)
+                inside.append(seconds - engine_seconds)
+            rows.append((f"{name}: run end to end ({proposed} proposals)",
+                         statistics.median(measured), "<= 3.0"))
+            rows.append((f"{name}:   of which outside the engine (load, store)",
+                         statistics.median(inside), "-"))
+            review = time_review(url, args.repeat)
+            rows.append((f"{name}: review page, 50 of {proposed} proposals",
+                         statistics.median(review), "<= 1.0"))
+    rows.insert(0, ("baseline: engine.solve on the dict (no database)",
+                    statistics.median(baseline), "-"))
+    print(f"{args.volunteers} volunteers x {args.residents} residents, median of {args.repeat}")
+    print(f"{'measurement':<62} {'seconds':>8} {'target':>8}")
+    for label, seconds, target in rows:
+        print(f"{label:<62} {seconds:>8.3f} {target:>8}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,336 @@
+"""The coordinator's review of proposals: approve (offer by e-mail), reject, swap, lock."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matching import engine
+from matching.errors import Conflict, NotFound, ValidationFailed
+from matching.services import audit, links, mail, pairing, runs
+from matching.store import Exclusion, Interest, Match, MatchRun, Resident, StaffUser, Volunteer
+
+OFFER_TTL = timedelta(days=7)
+LINK_PATH = "/koppeling/"
+REASON_MAX = 500
+PAGE_SIZE = 50
+
+
+def link_url(base_url: str, token: str) -> str:
+    """The address of a proposal link page (web/links.py serves it)."""
+    return f"{base_url.rstrip('/')}{LINK_PATH}{token}"
+
+
+def volunteer_locale(volunteer: Volunteer) -> str:
+    """Dutch, unless the volunteer speaks English and no Dutch."""
+    languages = volunteer.languages or []
+    return "en" if "en" in languages and "nl" not in languages else "nl"
+
+
+def _get(session: Session, match_id: str) -> Match:
+    match = session.get(Match, match_id)
+    if match is None:
+        raise NotFound("match not found", field="match_id")
+    return match
+
+
+def _still_proposed(match: Match, expected_version: int | None) -> None:
+    if match.status != "proposed" or (
+        expected_version is not None and match.version != expected_version
+    ):
+        raise Conflict("proposal_already_handled")
+
+
+def offer_mail(
+    session: Session, match: Match, *, now: datetime, secret: str, base_url: str,
+    template: str, dedupe: str, expires_at: datetime,
+) -> None:
+    """A new link for the volunteer and the one e-mail that carries it."""
+    volunteer = match.volunteer
+    if not volunteer.email:
+        raise ValidationFailed({"email": "volunteer_has_no_email"})
+    token = links.issue(
+        session, purpose="proposal", subject=("match", match.id),
+        person=("volunteer", volunteer.id), now=now, ttl=expires_at - now, secret=secret,
+    )
+    locale = volunteer_locale(volunteer)
+    mail.enqueue(
+        session, dedupe_key=dedupe, to=(volunteer.full_name, volunteer.email),
+        template=template, locale=locale, now=now, subject_kind="match", subject_id=match.id,
+        context={
+            "name": volunteer.first_name, "resident": match.resident.first_name,
+            "link": link_url(base_url, token), "expires": expires_at.date().isoformat(),
+        },
+    )
+
+
+def approve(
+    session: Session,
+    match_id: str,
+    *,
+    actor: str | None,
+    now: datetime,
+    secret: str,
+    base_url: str,
+    expected_version: int | None = None,
+    via: str | None = None,
+) -> Match:
+    """Offer the proposal to the volunteer: status offered, a 7-day link, one e-mail.
+
+    `actor` is the staff member (or None); `via` names another caller (an API token) in the
+    audit log.
+    """
+    match = _get(session, match_id)
+    _still_proposed(match, expected_version)
+    if not match.volunteer.email:
+        raise ValidationFailed({"email": "volunteer_has_no_email"})
+    try:
+        match = pairing.move(
+            session, match_id, from_status="proposed", to_status="offered",
+            expected_version=match.version, offered_at=now, offered_by=actor, acted_by=actor,
+            reminded_at=None,
+        )
+    except Conflict:
+        raise Conflict("proposal_already_handled") from None
+    offer_mail(session, match, now=now, secret=secret, base_url=base_url, template="proposal",
+               dedupe=f"proposal:{match.id}", expires_at=now + OFFER_TTL)
+    audit.record(session, actor=via or actor, action="match.offered",
+                 subject=("match", match.id), now=now)
+    return match
+
+
+@dataclass
+class BulkResult:
+    approved: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # match id -> reason key
+
+
+def approve_many(
+    session: Session,
+    match_ids: list[str],
+    *,
+    actor: str | None,
+    now: datetime,
+    secret: str,
+    base_url: str,
+) -> BulkResult:
+    """Approve each proposal that can be; the others are reported, not fatal."""
+    result = BulkResult()
+    for match_id in dict.fromkeys(match_ids):
+        try:
+            with session.begin_nested():
+                approve(session, match_id, actor=actor, now=now, secret=secret,
+                        base_url=base_url)
+        except (Conflict, NotFound, ValidationFailed) as error:
+            reason = next(iter(error.errors.values())) if isinstance(
+                error, ValidationFailed) else error.message
+            result.refused[match_id] = reason
+        else:
+            result.approved.append(match_id)
+    return result
+
+
+def exclude(
+    session: Session, volunteer_id: str, resident_id: str, *, reason: str, actor: str | None,
+    now: datetime,
+) -> None:
+    """Keep the pair out of every later run (once; a second exclusion is a no-op)."""
+    exists = session.scalar(select(Exclusion.id).where(
+        Exclusion.volunteer_id == volunteer_id, Exclusion.resident_id == resident_id))
+    if exists is None:
+        session.add(Exclusion(volunteer_id=volunteer_id, resident_id=resident_id,
+                              reason=reason[:200], created_at=now, created_by=actor))
+        session.flush()
+
+
+def reject(
+    session: Session,
+    match_id: str,
+    *,
+    reason: str,
+    actor: str | None,
+    now: datetime,
+    expected_version: int | None = None,
+    via: str | None = None,
+) -> Match:
+    """Withdraw the proposal and exclude the pair; the resident waits again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": "required"})
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed({"reason": "too_long"})
+    match = _get(session, match_id)
+    _still_proposed(match, expected_version)
+    try:
+        pairing.close_match(session, match, "withdrawn", now)
+    except Conflict:
+        raise Conflict("proposal_already_handled") from None
+    match.decline_reason = reason
+    match.acted_by = actor
+    exclude(session, match.volunteer_id, match.resident_id, reason="rejected_by_coordinator",
+            actor=actor, now=now)
+    runs.set_resident_status(session, [match.resident_id], "waiting")
+    session.flush()
+    audit.record(session, actor=via or actor, action="match.rejected",
+                 subject=("match", match.id), now=now)
+    return match
+
+
+def swap(
+    session: Session,
+    match_id: str,
+    volunteer_id: str,
+    *,
+    actor: str | None,
+    now: datetime,
+    today: date,
+    expected_version: int | None = None,
+) -> Match:
+    """Replace the proposal's volunteer by one of its listed alternatives."""
+    match = _get(session, match_id)
+    _still_proposed(match, expected_version)
+    alternatives = match.explanation.get("alternatives") or []
+    if volunteer_id not in {a.get("volunteer") for a in alternatives}:
+        raise ValidationFailed({"volunteer_id": "not_an_alternative"})
+    explanation = _pair_explanation(session, volunteer_id, match.resident_id, today)
+    if explanation is None:
+        raise Conflict("alternative_not_possible", field="volunteer_id")
+    explanation["alternatives"] = [
+        a for a in alternatives if a.get("volunteer") != volunteer_id
+    ] + [{"volunteer": match.volunteer_id, "score": match.score, "why_not_code": "swapped",
+          "why_not": "swapped by the coordinator"}]
+    resident_id, run_id = match.resident_id, match.run_id
+    try:
+        pairing.close_match(session, match, "withdrawn", now)
+    except Conflict:
+        raise Conflict("proposal_already_handled") from None
+    match.acted_by = actor
+    session.flush()
+    new = pairing.open_match(
+        session, volunteer_id=volunteer_id, resident_id=resident_id, status="proposed",
+        run_id=run_id, score=explanation["score"], cost=explanation["cost"],
+        distance_km=explanation["distance_km"], explanation=explanation, proposed_at=now,
+        acted_by=actor,
+    )
+    audit.record(session, actor=actor, action="match.swapped", subject=("match", new.id),
+                 now=now)
+    return new
+
+
+def _pair_explanation(
+    session: Session, volunteer_id: str, resident_id: str, today: date
+) -> dict | None:
+    """The engine's explanation for this one pair, or None if the pair breaks a hard rule."""
+    volunteer = session.get(Volunteer, volunteer_id)
+    resident = session.get(Resident, resident_id)
+    if volunteer is None or resident is None or volunteer.lat is None or resident.lat is None:
+        return None
+    one = {
+        "today": today.isoformat(), "settings": {},
+        "volunteers": [{**runs.engine_record(_row(volunteer)), "capacity": 1}],
+        "residents": [{**runs.engine_record(_row(resident)),
+                       "waiting_since": resident.waiting_since.isoformat()
+                       if resident.waiting_since else None}],
+    }
+    result = engine.solve(one)
+    if not result["pairs"]:
+        return None
+    pair = result["pairs"][0]
+    return {key: pair.get(key) for key in runs.EXPLANATION_KEYS}
+
+
+def _row(person: Volunteer | Resident) -> tuple:
+    return tuple(getattr(person, name) for name in runs.PROFILE_COLUMNS)
+
+
+def set_locked(
+    session: Session,
+    match_id: str,
+    locked: bool,
+    *,
+    actor: str | None,
+    now: datetime,
+    expected_version: int | None = None,
+) -> Match:
+    """Lock a proposal so later runs keep it (or unlock it)."""
+    match = _get(session, match_id)
+    _still_proposed(match, expected_version)
+    try:
+        match = pairing.move(session, match_id, from_status="proposed", to_status="proposed",
+                             expected_version=match.version, locked=locked, acted_by=actor)
+    except Conflict:
+        raise Conflict("proposal_already_handled") from None
+    audit.record(session, actor=actor, action="match.locked" if locked else "match.unlocked",
+                 subject=("match", match.id), now=now)
+    return match
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    items: list[Match]
+    stale: set[str]
+    total: int
+    page: int
+    pages: int
+    names: dict[str, str]  # alternative volunteer id -> display name
+    interests: dict[str, str]  # interest code -> label in the requested locale
+
+
+REVIEW_STATUSES = ("proposed", "offered", "accepted", "active")
+
+
+def review(
+    session: Session,
+    *,
+    run_id: str | None = None,
+    status: str = "proposed",
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    locale: str = "nl",
+) -> ReviewPage:
+    """One page of matches in `status` (best score first), with stale flags."""
+    if status not in REVIEW_STATUSES:
+        raise ValidationFailed({"status": "invalid_choice"})
+    where = [Match.status == status]
+    if run_id:
+        where.append(Match.run_id == run_id)
+    total = session.scalar(select(func.count()).select_from(Match).where(*where)) or 0
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(1, page), pages)
+    items = list(session.scalars(
+        select(Match).where(*where)
+        .order_by(Match.score.desc().nulls_last(), Match.id)
+        .offset((page - 1) * page_size).limit(page_size)
+    ).unique())
+    started = dict(session.execute(
+        select(MatchRun.id, MatchRun.started_at).where(
+            MatchRun.id.in_({m.run_id for m in items if m.run_id}))
+    ).all())
+    stale = {m.id for m in items if m.run_id in started and runs.is_stale(m, started[m.run_id])}
+    alternative_ids = {
+        a["volunteer"] for m in items for a in (m.explanation.get("alternatives") or [])
+        if a.get("volunteer")
+    }
+    names = dict(session.execute(
+        select(Volunteer.id, Volunteer.first_name + " " + Volunteer.last_name)
+        .where(Volunteer.id.in_(alternative_ids))
+    ).all()) if alternative_ids else {}
+    codes = {code for m in items for code in (m.explanation.get("shared_interests") or [])}
+    interests = {
+        term.code: term.label(locale)
+        for term in session.scalars(select(Interest).where(Interest.code.in_(codes)))
+    }
+    return ReviewPage(items, stale, total, page, pages, names, interests)
+
+
+def coordinator_address(session: Session, match: Match) -> tuple[str, str] | None:
+    """Who approved the offer (name, e-mail), for notices about it."""
+    if match.offered_by is None:
+        return None
+    staff = session.get(StaffUser, match.offered_by)
+    if staff is None or not staff.email:
+        return None
+    return staff.name, staff.email

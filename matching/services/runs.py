@@ -1,0 +1,296 @@
+"""Match runs: the waiting pool from the database -> the engine -> stored, explained proposals."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from matching import engine
+from matching.errors import NotFound, ValidationFailed
+from matching.services import audit, pairing
+from matching.store import Exclusion, Match, MatchRun, Resident, TARGET_GROUPS, Volunteer
+
+log = logging.getLogger("maatwerk.runs")
+
+SCOPE_KEYS = ("neighbourhood", "target_group")
+# Explanation keys kept on each proposal (the engine's pair record minus the ids).
+EXPLANATION_KEYS = (
+    "score", "cost", "distance_km", "shared_interests", "shared_activities", "shared_slots",
+    "reasons", "parts", "alternatives",
+)
+
+PROFILE_COLUMNS = (
+    "id", "lat", "lon", "languages", "interests", "activities", "availability", "gender",
+    "birth_year", "prefers_gender", "prefers_min_age", "prefers_max_age", "max_travel_km",
+)
+
+
+def check_scope(scope: dict[str, Any]) -> dict[str, str]:
+    """The scope with only known keys: all residents, one neighbourhood or one target group."""
+    clean = {k: str(v).strip() for k, v in scope.items() if k in SCOPE_KEYS and v}
+    if len(clean) > 1:
+        raise ValidationFailed({"scope": "one_scope_only"})
+    if "target_group" in clean and clean["target_group"] not in TARGET_GROUPS:
+        raise ValidationFailed({"target_group": "invalid_choice"})
+    if "neighbourhood" in clean and len(clean["neighbourhood"]) > 80:
+        raise ValidationFailed({"neighbourhood": "too_long"})
+    return clean
+
+
+def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Engine settings ({weights, min_score}); the engine itself validates the values."""
+    clean = {"weights": dict(settings.get("weights") or {}),
+             "min_score": settings.get("min_score", 0)}
+    try:
+        engine.parse({"today": "2000-01-01", "settings": clean})
+    except ValueError:
+        raise ValidationFailed({"settings": "invalid_settings"}) from None
+    return clean
+
+
+def start_run(
+    session: Session,
+    *,
+    scope: dict[str, Any],
+    settings: dict[str, Any],
+    started_by: str | None,
+    now: datetime,
+    via: str | None = None,
+) -> MatchRun:
+    """Record a new run in state "running" (the caller commits so pollers can see it).
+
+    The run itself is one transaction, so progress is honest only at its ends: 0 while
+    running, 100 when done or failed.
+    """
+    run = MatchRun(
+        scope=check_scope(scope), settings=check_settings(settings), started_by=started_by,
+        started_at=now, status="running", progress=0,
+    )
+    session.add(run)
+    session.flush()
+    audit.record(session, actor=via or started_by, action="match_run.started",
+                 subject=("match_run", run.id), now=now)
+    return run
+
+
+def execute_run(session: Session, run_id: str, *, now: datetime, today: date) -> MatchRun:
+    """Withdraw old unlocked proposals in scope, solve the pool and store the new proposals."""
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        raise NotFound("match_run")
+    if run.status != "running":
+        return run
+    # A savepoint: when the engine refuses the input, the old proposals stay as they were.
+    attempt = session.begin_nested()
+    _withdraw_previous(session, run, now)
+    problem, unknown = build_problem(session, run.scope, run.settings, today)
+    hashed = input_hash(problem)
+    try:
+        result = engine.solve(problem)
+    except ValueError as error:
+        attempt.rollback()
+        run.input_hash = hashed
+        return fail_run(session, run.id, now=now, error=str(error))
+    run.input_hash = hashed
+    new_pairs = [pair for pair in result["pairs"] if not pair.get("locked")]
+    pairing.open_many(session, [
+        {
+            "run_id": run.id, "volunteer_id": pair["volunteer"], "resident_id": pair["resident"],
+            "score": pair["score"], "cost": pair["cost"], "distance_km": pair["distance_km"],
+            "explanation": {key: pair.get(key) for key in EXPLANATION_KEYS},
+            "proposed_at": now, "updated_at": now,
+        }
+        for pair in new_pairs
+    ])
+    set_resident_status(session, [pair["resident"] for pair in new_pairs], "proposed")
+    unmatched = {row["resident"]: row["reason"] for row in result["unmatched"]}
+    unmatched.update(dict.fromkeys(unknown["residents"], "location_unknown"))
+    run.unmatched = unmatched
+    run.stats = {
+        **result["stats"], "proposed": len(new_pairs),
+        "volunteers_location_unknown": len(unknown["volunteers"]),
+        "residents_location_unknown": len(unknown["residents"]),
+    }
+    run.status, run.progress, run.finished_at = "done", 100, now
+    attempt.commit()
+    audit.record(session, actor=run.started_by, action="match_run.done",
+                 subject=("match_run", run.id), now=now)
+    session.flush()
+    return run
+
+
+def fail_run(session: Session, run_id: str, *, now: datetime, error: str) -> MatchRun:
+    """Mark a run that could not finish as failed, with the reason (no personal data)."""
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        raise NotFound("match_run")
+    run.status, run.error, run.finished_at, run.progress = "failed", error[:500], now, 100
+    session.flush()
+    log.warning("match_run.failed run=%s", run.id)
+    return run
+
+
+def build_problem(
+    session: Session, scope: dict[str, Any], settings: dict[str, Any], today: date
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The engine's input for this scope and the ids left out for lack of coordinates."""
+    locked = session.execute(
+        select(Match.volunteer_id, Match.resident_id).where(
+            Match.status == "proposed", Match.locked.is_(True)
+        )
+    ).all()
+    locked_volunteers = {row.volunteer_id for row in locked}
+    locked_residents = {row.resident_id for row in locked}
+
+    vcols = [getattr(Volunteer, name) for name in PROFILE_COLUMNS]
+    volunteer_rows = session.execute(
+        select(*vcols, Volunteer.capacity, Volunteer.open_matches)
+        .where(
+            Volunteer.status == "available",
+            or_(Volunteer.open_matches < Volunteer.capacity,
+                Volunteer.id.in_(list(locked_volunteers))),
+        )
+        .order_by(Volunteer.id)
+    ).all()
+    rcols = [getattr(Resident, name) for name in PROFILE_COLUMNS]
+    resident_query = select(*rcols, Resident.waiting_since).where(
+        or_(Resident.status == "waiting", Resident.id.in_(list(locked_residents)))
+    )
+    if scope.get("neighbourhood"):
+        resident_query = resident_query.where(Resident.neighbourhood == scope["neighbourhood"])
+    if scope.get("target_group"):
+        resident_query = resident_query.where(Resident.target_group == scope["target_group"])
+    resident_rows = session.execute(resident_query.order_by(Resident.id)).all()
+
+    unknown: dict[str, list[str]] = {"volunteers": [], "residents": []}
+    placed_volunteers = {r.id for r in volunteer_rows if r.lat is not None and r.lon is not None}
+    placed_residents = {r.id for r in resident_rows if r.lat is not None and r.lon is not None}
+    # A locked pair goes to the engine only when both sides are in this pool; otherwise its
+    # resident stays out (the locked proposal stands) and its place is not handed out twice.
+    kept = [(row.volunteer_id, row.resident_id) for row in locked
+            if row.volunteer_id in placed_volunteers and row.resident_id in placed_residents]
+    kept_per_volunteer = Counter(v for v, _r in kept)
+    kept_residents = {r for _v, r in kept}
+
+    volunteers = []
+    for row in volunteer_rows:
+        if row.id not in placed_volunteers:
+            unknown["volunteers"].append(row.id)
+            continue
+        record = engine_record(row)
+        # Open matches hold their places already; the kept locked ones are handed back.
+        record["capacity"] = row.capacity - row.open_matches + kept_per_volunteer[row.id]
+        if record["capacity"] < 1:
+            continue
+        volunteers.append(record)
+    residents = []
+    for row in resident_rows:
+        if row.id in locked_residents and row.id not in kept_residents:
+            continue
+        if row.id not in placed_residents:
+            unknown["residents"].append(row.id)
+            continue
+        record = engine_record(row)
+        record["waiting_since"] = row.waiting_since.isoformat() if row.waiting_since else None
+        residents.append(record)
+
+    volunteer_ids = {v["id"] for v in volunteers}
+    resident_ids = {r["id"] for r in residents}
+    excluded = [
+        [row.volunteer_id, row.resident_id]
+        for row in session.execute(
+            select(Exclusion.volunteer_id, Exclusion.resident_id).order_by(
+                Exclusion.volunteer_id, Exclusion.resident_id
+            )
+        )
+        if row.volunteer_id in volunteer_ids and row.resident_id in resident_ids
+    ]
+    problem = {
+        "today": today.isoformat(),
+        "settings": settings,
+        "volunteers": volunteers,
+        "residents": residents,
+        "locked": sorted([v, r] for v, r in kept),
+        "excluded": excluded,
+    }
+    return problem, unknown
+
+
+def engine_record(row: Any) -> dict[str, Any]:
+    """A profile row (PROFILE_COLUMNS first) as the engine's input record."""
+    (id_, lat, lon, languages, interests, activities, availability, gender, birth_year,
+     prefers_gender, prefers_min_age, prefers_max_age, max_travel_km) = row[:len(PROFILE_COLUMNS)]
+    return {
+        "id": id_, "lat": lat, "lon": lon, "languages": languages or [],
+        "interests": interests or [], "activities": activities or [],
+        "availability": availability or [], "gender": gender, "birth_year": birth_year,
+        "max_travel_km": max_travel_km,
+        "prefers": {"gender": prefers_gender, "min_age": prefers_min_age,
+                    "max_age": prefers_max_age},
+    }
+
+
+def input_hash(problem: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of the engine's input: equal inputs, equal hash."""
+    canonical = json.dumps(problem, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def set_resident_status(session: Session, resident_ids: list[str], status: str) -> None:
+    """Move residents between waiting / proposed / matched without marking their profile edited."""
+    if not resident_ids:
+        return
+    # updated_at is kept: a workflow step is not a profile change (the stale flag reads it).
+    session.execute(
+        update(Resident.__table__)
+        .where(Resident.id.in_(resident_ids))
+        .values(status=status, updated_at=Resident.updated_at)
+    )
+    for resident_id in resident_ids:
+        loaded = session.identity_map.get(identity_key(Resident, resident_id))
+        if loaded is not None:
+            session.expire(loaded, ["status", "version"])
+
+
+def _withdraw_previous(session: Session, run: MatchRun, now: datetime) -> None:
+    """Unlocked proposals not yet approved make way for the new run (within its scope)."""
+    query = (
+        select(Match.id, Match.resident_id)
+        .join(Resident, Resident.id == Match.resident_id)
+        .where(Match.status == "proposed", Match.locked.is_(False))
+    )
+    if run.scope.get("neighbourhood"):
+        query = query.where(Resident.neighbourhood == run.scope["neighbourhood"])
+    if run.scope.get("target_group"):
+        query = query.where(Resident.target_group == run.scope["target_group"])
+    rows = session.execute(query).all()
+    pairing.close_many(session, [row.id for row in rows], "withdrawn", now)
+    set_resident_status(session, [row.resident_id for row in rows], "waiting")
+
+
+def latest(session: Session, limit: int = 20) -> list[MatchRun]:
+    """The most recent runs, newest first."""
+    return list(session.scalars(select(MatchRun).order_by(MatchRun.started_at.desc()).limit(limit)))
+
+
+def proposal_counts(session: Session, run_id: str) -> dict[str, int]:
+    """How many of the run's matches are in each status now."""
+    rows = session.execute(
+        select(Match.status, func.count()).where(Match.run_id == run_id).group_by(Match.status)
+    ).all()
+    return {status: count for status, count in rows}
+
+
+def is_stale(match: Match, run_started_at: datetime) -> bool:
+    """A profile on either side changed after the run that proposed this pair."""
+    return bool(
+        match.volunteer.updated_at > run_started_at or match.resident.updated_at > run_started_at
+    )
+

@@ -1,0 +1,84 @@
+"""The partner API for runs and proposals: start a run, list, approve, reject."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from matching.store import AuditEvent, Exclusion, Match, OutboxMessage
+from tests.web.test_api import API, issue, problem_of, writer  # noqa: F401 (fixtures)
+
+
+def count(session, model) -> int:
+    value = session.scalar(select(func.count()).select_from(model))
+    session.commit()  # SQLite: no open transaction may hold the write lock the app needs
+    return value
+
+
+def people(session, make_volunteer, make_resident) -> None:
+    make_volunteer()
+    make_resident(neighbourhood="Lombok")
+    session.commit()
+
+
+def test_start_a_run_and_read_it(client, session, writer, make_volunteer,  # noqa: F811
+                                 make_resident):
+    people(session, make_volunteer, make_resident)
+    response = client.post(f"{API}/runs", json={"scope": {"neighbourhood": "Lombok"},
+                                                "settings": {"min_score": 10}}, headers=writer)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["status"] == "done" and len(body["input_hash"]) == 64
+    assert body["stats"]["proposed"] == 1 and body["scope"] == {"neighbourhood": "Lombok"}
+    assert response.headers["Location"] == f"/api/v1/runs/{body['id']}"
+    again = client.get(f"{API}/runs/{body['id']}", headers=writer)
+    assert again.get_json()["id"] == body["id"]
+    assert session.scalar(select(AuditEvent.actor).where(
+        AuditEvent.action == "match_run.started")) == "api:Buurtteam Overvecht"
+
+
+def test_a_bad_scope_is_a_422_problem(client, writer):  # noqa: F811
+    response = client.post(f"{API}/runs", json={"scope": {"target_group": "aliens"}},
+                           headers=writer)
+    problem_of(response, 422)
+
+
+def test_list_approve_and_reject(client, session, writer, make_volunteer,  # noqa: F811
+                                 make_resident):
+    make_volunteer(capacity=2)
+    make_resident(first_name="A")
+    make_resident(first_name="B")
+    session.commit()
+    client.post(f"{API}/runs", json={}, headers=writer)
+    listed = client.get(f"{API}/proposals", headers=writer).get_json()
+    assert listed["total"] == 2 and listed["items"][0]["shared_interests"] == ["wandelen"]
+    first, second = listed["items"]
+    approved = client.post(f"{API}/proposals/{first['id']}/approve",
+                           json={"version": first["version"]}, headers=writer)
+    assert approved.status_code == 200 and approved.get_json()["status"] == "offered"
+    assert count(session, OutboxMessage) == 1
+    rejected = client.post(f"{API}/proposals/{second['id']}/reject",
+                           json={"reason": "te ver"}, headers=writer)
+    assert rejected.get_json()["status"] == "withdrawn"
+    assert count(session, Exclusion) == 1
+    again = client.post(f"{API}/proposals/{first['id']}/approve", json={}, headers=writer)
+    problem_of(again, 409)
+    offered = client.get(f"{API}/proposals?status=offered", headers=writer).get_json()
+    assert [p["id"] for p in offered["items"]] == [first["id"]]
+
+
+def test_reject_needs_a_reason(client, session, writer, make_volunteer,  # noqa: F811
+                               make_resident):
+    people(session, make_volunteer, make_resident)
+    client.post(f"{API}/runs", json={}, headers=writer)
+    match_id = session.scalar(select(Match.id))
+    session.commit()
+    problem_of(client.post(f"{API}/proposals/{match_id}/reject", json={}, headers=writer), 422)
+
+
+def test_read_tokens_cannot_start_runs_or_approve(client, issue):  # noqa: F811
+    _row, reader = issue("read")
+    problem_of(client.post(f"{API}/runs", json={}, headers=reader), 403)
+    assert client.get(f"{API}/proposals", headers=reader).status_code == 200
+
+
+def test_unknown_proposal_is_404(client, writer):  # noqa: F811
+    problem_of(client.post(f"{API}/proposals/{'0' * 32}/approve", json={}, headers=writer), 404)

@@ -1,0 +1,221 @@
+"""Runs and the review page through the browser's HTTP: start, review, act, race, introduce."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from matching.store import Exclusion, Match, MatchRun, OutboxMessage, Resident, utcnow
+from tests.logins import csrf_token
+
+
+def people(make_volunteer, make_resident, session, **resident):
+    make_volunteer()
+    make_volunteer(first_name="Bram", last_name="Bos", email="bram@example.org",
+                   interests=["koken"])
+    found = make_resident(neighbourhood="Lombok", **resident)
+    session.commit()
+    return found
+
+
+def start_run(client, **form):
+    token = csrf_token(client, "/koppelen/")
+    return client.post("/koppelen/", data={"csrf_token": token, "scope": "all", **form})
+
+
+def only_match(session) -> Match:
+    session.expire_all()
+    found = session.scalar(select(Match).where(Match.status == "proposed"))
+    session.commit()  # SQLite: an open transaction would hold the write lock the app needs
+    return found
+
+
+def reload(session, thing) -> None:
+    session.refresh(thing)
+    session.commit()
+
+
+def test_a_coordinator_starts_a_run_and_sees_its_result(
+    logged_in, session, make_volunteer, make_resident
+):
+    client = logged_in("coordinator")
+    people(make_volunteer, make_resident, session)
+    response = start_run(client)
+    assert response.status_code == 303
+    detail = client.get(response.location)
+    page = detail.get_data(as_text=True)
+    assert detail.status_code == 200 and 'data-status="done"' in page
+    assert 'data-count="proposed">1<' in page
+    assert "http-equiv" not in page  # no refresh once done
+    run = session.scalar(select(MatchRun))
+    assert run.started_by is not None and len(run.input_hash) == 64
+
+
+def test_a_running_run_refreshes_itself(logged_in, session):
+    client = logged_in("coordinator")
+    session.add(MatchRun(id="a" * 32, status="running", progress=30))
+    session.commit()
+    page = client.get(f"/koppelen/runs/{'a' * 32}").get_data(as_text=True)
+    assert 'http-equiv="refresh"' in page and "30%" in page and "<script" not in page
+
+
+def test_a_run_for_one_neighbourhood(logged_in, session, make_volunteer, make_resident):
+    client = logged_in("coordinator")
+    people(make_volunteer, make_resident, session)
+    make_resident(first_name="Truus", neighbourhood="Overvecht")
+    session.commit()
+    start_run(client, scope="neighbourhood", neighbourhood="Overvecht")
+    assert [m.resident.first_name for m in session.scalars(select(Match)).unique()] == ["Truus"]
+
+
+def test_review_page_shows_score_explanation_distance_shared_and_alternatives(
+    logged_in, session, make_volunteer, make_resident
+):
+    client = logged_in("coordinator")
+    people(make_volunteer, make_resident, session)
+    start_run(client)
+    page = client.get("/koppelen/voorstellen/").get_data(as_text=True)
+    assert "Henk Jansen" in page and "Anne de Vries" in page
+    assert "Score" in page and "km" in page and "Wandelen" in page
+    assert "maandag middag, dinsdag middag" in page  # slots 1 and 4
+    assert "Bram Bos" in page  # the alternative, by name
+    assert "Wisselen naar dit alternatief" in page
+    assert "data-stale" not in page
+
+
+def test_approve_from_the_page_offers_and_mails(logged_in, session, make_volunteer,
+                                                make_resident):
+    client = logged_in("coordinator")
+    people(make_volunteer, make_resident, session)
+    start_run(client)
+    match = only_match(session)
+    token = csrf_token(client, "/koppelen/voorstellen/")
+    response = client.post(f"/koppelen/voorstellen/{match.id}/goedkeuren",
+                           data={"csrf_token": token, "version": match.version})
+    assert response.status_code == 303
+    session.refresh(match)
+    assert match.status == "offered"
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_the_second_coordinator_gets_a_clear_message(
+    app, logged_in, make_staff, session, make_volunteer, make_resident
+):
+    from tests.logins import login
+
+    first = logged_in("coordinator")
+    people(make_volunteer, make_resident, session)
+    start_run(first)
+    match = only_match(session)
+    second = app.test_client()
+    other = make_staff()
+    assert login(second, other.email).status_code == 302
+    token_one = csrf_token(first, "/koppelen/voorstellen/")
+    token_two = csrf_token(second, "/koppelen/voorstellen/")
+    # Both pages show version N; the first approves, the second rejects from its old page.
+    first.post(f"/koppelen/voorstellen/{match.id}/goedkeuren",
+               data={"csrf_token": token_one, "version": match.version})
+    response = second.post(f"/koppelen/voorstellen/{match.id}/afwijzen",
+                           data={"csrf_token": token_two, "version": match.version,
+                                 "reason": "past niet"}, follow_redirects=True)
+    assert "door iemand anders behandeld" in response.get_data(as_text=True)
+    session.refresh(match)
+    assert match.status == "offered"
+    assert session.scalar(select(func.count()).select_from(Exclusion)) == 0
+
+
+def test_reject_with_a_reason_excludes(logged_in, session, make_volunteer, make_resident):
+    client = logged_in("coordinator")
+    resident = people(make_volunteer, make_resident, session)
+    start_run(client)
+    match = only_match(session)
+    token = csrf_token(client, "/koppelen/voorstellen/")
+    missing = client.post(f"/koppelen/voorstellen/{match.id}/afwijzen",
+                          data={"csrf_token": token, "version": match.version},
+                          follow_redirects=True)
+    assert "Vul een reden in." in missing.get_data(as_text=True)
+    client.post(f"/koppelen/voorstellen/{match.id}/afwijzen",
+                data={"csrf_token": token, "version": match.version, "reason": "te ver"})
+    session.expire_all()
+    assert match.status == "withdrawn"
+    assert session.get(Resident, resident.id).status == "waiting"
+    assert session.scalar(select(func.count()).select_from(Exclusion)) == 1
+
+
+def test_swap_lock_and_bulk_approve(logged_in, session, make_volunteer, make_resident):
+    client = logged_in("coordinator")
+    people(make_volunteer, make_resident, session)
+    start_run(client)
+    match = only_match(session)
+    alternative = match.explanation["alternatives"][0]["volunteer"]
+    token = csrf_token(client, "/koppelen/voorstellen/")
+    client.post(f"/koppelen/voorstellen/{match.id}/wisselen",
+                data={"csrf_token": token, "version": match.version, "volunteer_id": alternative})
+    swapped = only_match(session)
+    assert swapped.volunteer_id == alternative
+    client.post(f"/koppelen/voorstellen/{swapped.id}/vastzetten",
+                data={"csrf_token": token, "version": swapped.version, "locked": "1"})
+    reload(session, swapped)
+    assert swapped.locked
+    client.post("/koppelen/voorstellen/bulk", data={"csrf_token": token,
+                                                     "match_id": [swapped.id]})
+    session.refresh(swapped)
+    assert swapped.status == "offered"
+
+
+def test_stale_proposals_are_flagged(logged_in, session, make_volunteer, make_resident):
+    client = logged_in("coordinator")
+    resident = people(make_volunteer, make_resident, session)
+    start_run(client)
+    run = session.scalar(select(MatchRun))
+    run.started_at = utcnow() - timedelta(hours=1)
+    session.get(Resident, resident.id).interests = ["wandelen", "koken"]
+    session.commit()
+    page = client.get("/koppelen/voorstellen/").get_data(as_text=True)
+    assert "data-stale" in page
+
+
+def test_introduction_from_the_accepted_tab_makes_it_active(
+    logged_in, session, make_volunteer, make_resident
+):
+    client = logged_in("coordinator")
+    resident = people(make_volunteer, make_resident, session)
+    start_run(client)
+    match = only_match(session)
+    match.status = "accepted"
+    session.commit()
+    page = client.get("/koppelen/voorstellen/?status=accepted").get_data(as_text=True)
+    assert "Kennismaking vastleggen" in page
+    token = csrf_token(client, "/koppelen/voorstellen/?status=accepted")
+    client.post(f"/koppelen/voorstellen/{match.id}/kennismaking", data={
+        "csrf_token": token, "intro_date": utcnow().date().isoformat(), "volunteer_go": "1",
+        "resident_go": "1", "status": "accepted"})
+    session.expire_all()
+    assert match.status == "active"
+    assert session.get(Resident, resident.id).status == "matched"
+
+
+def test_review_is_paginated_by_fifty(logged_in, session, make_volunteer, make_resident):
+    client = logged_in("coordinator")
+    for n in range(19):
+        make_volunteer(email=f"v{n}@example.org", capacity=3)
+    for n in range(55):
+        make_resident(first_name=f"R{n}")
+    session.commit()
+    start_run(client)
+    first = client.get("/koppelen/voorstellen/").get_data(as_text=True)
+    second = client.get("/koppelen/voorstellen/?page=2").get_data(as_text=True)
+    assert first.count("data-match=") == 50 and second.count("data-match=") == 5
+    assert 'rel="next"' in first and 'rel="prev"' in second
+
+
+def test_analysts_cannot_reach_runs_or_proposals(logged_in):
+    client = logged_in("analyst")
+    assert client.get("/koppelen/").status_code == 403
+    assert client.get("/koppelen/voorstellen/").status_code == 403
+
+
+def test_the_nav_has_koppelen(logged_in):
+    page = logged_in("coordinator").get("/").get_data(as_text=True)
+    assert re.search(r'href="/koppelen/">Koppelen<', page)

@@ -79,6 +79,11 @@ class Config:
 
     DEMO_MODE = _bool("MAATWERK_DEMO", False)
 
+    # Follow-up of matches: how long e-mailed answer links live, and when closed records go.
+    CHECK_IN_LINK_DAYS = int(os.environ.get("CHECK_IN_LINK_DAYS", "21"))
+    REPLY_LINK_DAYS = int(os.environ.get("REPLY_LINK_DAYS", "30"))
+    RETENTION_MONTHS = int(os.environ.get("RETENTION_MONTHS", "24"))
+
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
 

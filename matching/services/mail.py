@@ -55,6 +55,8 @@ def _environment(directory: str) -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        # Templates ship with the code: no file check on every render (bulk sends render 10,000s).
+        auto_reload=False,
     )
 
 

@@ -25,9 +25,17 @@ JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS, "
 
 JobRegistry = dict[str, tuple[str, dict[str, Any]]]
 
-# job id -> ("module:function", trigger arguments); later issues add their jobs here.
+WEEK_SECONDS = 7 * 24 * 3600
+# job id -> ("module:function", trigger arguments, optionally a job default overridden);
+# later issues add their jobs here.
 JOBS: JobRegistry = {
     "outbox.dispatch": ("jobs.tasks:dispatch_outbox", {"trigger": "interval", "minutes": 1}),
+    # A scheduler down over Monday 09:00 still sends that week's check-ins when it comes back,
+    # any day of that week; the job itself sends at most one per match and ISO week.
+    "check_ins.weekly": ("jobs.tasks:send_check_ins", {
+        "trigger": "cron", "day_of_week": "mon", "hour": 9, "minute": 0,
+        "misfire_grace_time": WEEK_SECONDS - 3600,
+    }),
 }
 
 
@@ -69,8 +77,8 @@ def build(database_url: str, timezone: str, jobs: JobRegistry | None = None) -> 
         if job_id in stored and stored[job_id][0] == name:
             arguments["next_run_time"] = stored[job_id][1]
         scheduler.add_job(
-            func_ref, trigger, id=job_id, name=name, replace_existing=True, **JOB_DEFAULTS,
-            **arguments,
+            func_ref, trigger, id=job_id, name=name, replace_existing=True,
+            **{**JOB_DEFAULTS, **arguments},
         )
     return scheduler
 

@@ -7,6 +7,7 @@ from functools import cache
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import from_environment
+from matching.services import check_ins
 from matching.services.dispatch import send_due, transport_from_config
 from matching.store import make_engine, make_session_factory, utcnow
 
@@ -26,3 +27,15 @@ def dispatch_outbox() -> None:
     if report.sent or report.retrying or report.failed:
         log.info("outbox.dispatch sent=%d retrying=%d failed=%d skipped=%d",
                  report.sent, report.retrying, report.failed, report.skipped)
+
+
+def send_check_ins() -> None:
+    """This ISO week's check-in e-mail for every active match that has not had one."""
+    config = from_environment()
+    with sessions(config.DATABASE_URL)() as session, session.begin():
+        report = check_ins.send_weekly(
+            session, now=utcnow(), base_url=config.BASE_URL, secret=config.SECRET_KEY,
+            link_days=config.CHECK_IN_LINK_DAYS,
+        )
+    log.info("check_ins.weekly week=%s sent=%d without_email=%d",
+             report.week, report.sent, report.without_email)

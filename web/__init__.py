@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import Config, from_environment
 
-from . import api, auth, db, errors, home, i18n, outbox, security, staff
+from . import api, auth, check_ins, db, errors, home, i18n, outbox, security, staff
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -22,5 +22,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(home.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(check_ins.bp)
     api.init_app(app)
     return app

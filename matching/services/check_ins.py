@@ -179,3 +179,33 @@ def answer(
         )
         session.flush()
     return outcome, check_in
+
+
+def renew(
+    session: Session, link_id: str, *, now: datetime, base_url: str, secret: str,
+    link_days: int = 21,
+) -> bool:
+    """Mail a fresh link for an expired, unanswered check-in; at most one a day. Sent or not."""
+    old = session.get(Link, link_id)
+    if old is None or old.purpose != PURPOSE:
+        raise InvalidLink("unknown")
+    check_in = session.get(CheckIn, old.subject_id)
+    volunteer = session.get(Volunteer, old.person_id)
+    if check_in is None or volunteer is None or old.used_at or check_in.answered_at:
+        return False
+    if not volunteer.email:
+        return False
+    ttl = timedelta(days=link_days)
+    token = links.issue(session, purpose=PURPOSE, subject=("check_in", check_in.id),
+                        person=("volunteer", volunteer.id), now=now, ttl=ttl, secret=secret)
+    day = now.astimezone(LOCAL_TIME).date().isoformat()
+    queued = mail.enqueue(
+        session, dedupe_key=f"check_in:{check_in.match_id}:{check_in.week}:renewed:{day}",
+        to=(volunteer.full_name, volunteer.email), template="check_in",
+        context={"name": volunteer.first_name, "link": f"{base_url.rstrip('/')}/check-in/{token}",
+                 "week_number": int(check_in.week.split("-W")[1]),
+                 "valid_until": (now + ttl).astimezone(LOCAL_TIME).strftime("%d-%m-%Y")},
+        locale=_locale(volunteer.languages), subject_kind="match", subject_id=check_in.match_id,
+        now=now,
+    )
+    return queued is not None

@@ -36,6 +36,7 @@ JOBS: JobRegistry = {
         "trigger": "cron", "day_of_week": "mon", "hour": 9, "minute": 0,
         "misfire_grace_time": WEEK_SECONDS - 3600,
     }),
+    "reviews.due": ("jobs.tasks:create_review_tasks", {"trigger": "cron", "hour": 7, "minute": 0}),
 }
 
 

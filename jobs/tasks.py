@@ -7,7 +7,7 @@ from functools import cache
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import from_environment
-from matching.services import check_ins
+from matching.services import check_ins, reviews
 from matching.services.dispatch import send_due, transport_from_config
 from matching.store import make_engine, make_session_factory, utcnow
 
@@ -39,3 +39,11 @@ def send_check_ins() -> None:
         )
     log.info("check_ins.weekly week=%s sent=%d without_email=%d",
              report.week, report.sent, report.without_email)
+
+
+def create_review_tasks() -> None:
+    """Review tasks for the matches that reached a milestone (6 weeks, 3, 6, 12 months)."""
+    config = from_environment()
+    with sessions(config.DATABASE_URL)() as session, session.begin():
+        created = reviews.create_due(session, now=utcnow())
+    log.info("reviews.due created=%d", created)

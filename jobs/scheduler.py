@@ -37,6 +37,10 @@ JOBS: JobRegistry = {
         "misfire_grace_time": WEEK_SECONDS - 3600,
     }),
     "reviews.due": ("jobs.tasks:create_review_tasks", {"trigger": "cron", "hour": 7, "minute": 0}),
+    "volunteers.reengage": ("jobs.tasks:reengage_volunteers", {
+        "trigger": "cron", "day_of_week": "tue", "hour": 10, "minute": 0,
+    }),
+    "retention.apply": ("jobs.tasks:apply_retention", {"trigger": "cron", "hour": 3, "minute": 0}),
 }
 
 

@@ -196,6 +196,6 @@ def make_active_match(
         v = make_volunteer(**{"email": f"maatje{count}@example.org", **(volunteer or {})})
         r = make_resident(**{"status": "matched", **(resident or {})})
         return open_match(session, volunteer_id=v.id, resident_id=r.id, status="active",
-                          activated_at=activated_at)
+                          activated_at=activated_at, proposed_at=activated_at)
 
     return make

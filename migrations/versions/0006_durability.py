@@ -1,4 +1,4 @@
-"""durability: milestone reviews, exit interviews, link purposes for reviews and exit questions
+"""durability: milestone reviews, exit interviews, anonymised_at, link purposes review and exit
 
 Revision ID: 0006
 Revises: 0004
@@ -63,11 +63,18 @@ def upgrade() -> None:
     with op.batch_alter_table('milestone_review', schema=None) as batch_op:
         batch_op.create_index('ix_milestone_review_open', ['done_at', 'due_on'], unique=False)
 
+    for table in ('volunteer', 'resident'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column(
+                'anonymised_at', matching.store.base.UTCDateTime(timezone=True), nullable=True))
     _link_purposes(NEW_PURPOSES)
 
 
 def downgrade() -> None:
     _link_purposes(OLD_PURPOSES)
+    for table in ('volunteer', 'resident'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('anonymised_at')
     with op.batch_alter_table('milestone_review', schema=None) as batch_op:
         batch_op.drop_index('ix_milestone_review_open')
 

@@ -7,7 +7,9 @@ from flask import Flask
 
 from config import Config, from_environment
 
-from . import api, auth, check_ins, db, errors, home, i18n, outbox, security, staff
+from . import (
+    api, attention, auth, check_ins, db, errors, home, i18n, outbox, replies, security, staff,
+)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -23,5 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(check_ins.bp)
+    app.register_blueprint(replies.bp)
+    app.register_blueprint(attention.bp)
     api.init_app(app)
     return app

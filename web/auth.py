@@ -36,6 +36,7 @@ PUBLIC_ENDPOINTS = {
     "auth.login", "static", "home.healthz", "i18n.switch", "api-docs.openapi_json",
     # Pages opened from e-mailed links: the signed, once-only token is the credential.
     "check_ins.show", "check_ins.submit", "check_ins.renew",
+    "replies.available", "replies.answer_available", "replies.exit_question", "replies.answer_exit",
 }
 
 

@@ -182,7 +182,9 @@ def logged_in(client: FlaskClient, make_staff: Callable[..., StaffUser]) -> Call
 
 @pytest.fixture
 def make_active_match(
-    session: Session, make_volunteer: Callable[..., Volunteer], make_resident: Callable[..., Resident]
+    session: Session,
+    make_volunteer: Callable[..., Volunteer],
+    make_resident: Callable[..., Resident],
 ) -> Callable[..., Any]:
     """An active match of a new volunteer and a new resident, activated at `activated_at`."""
     from matching.services.pairing import open_match

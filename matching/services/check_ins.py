@@ -77,8 +77,8 @@ def send_weekly(
     ttl = timedelta(days=link_days)
     valid_until = (now + ttl).astimezone(LOCAL_TIME).strftime("%d-%m-%Y")
     pending = (
-        select(Match.id, Volunteer.id, Volunteer.first_name, Volunteer.email, Volunteer.languages,
-               Volunteer.last_name)
+        select(Match.id.label("match_id"), Volunteer.id.label("volunteer_id"),
+               Volunteer.first_name, Volunteer.last_name, Volunteer.email, Volunteer.languages)
         .join(Volunteer, Volunteer.id == Match.volunteer_id)
         .outerjoin(CheckIn, and_(CheckIn.match_id == Match.id, CheckIn.week == week))
         .where(Match.status == "active", Match.activated_at <= now, CheckIn.id.is_(None))
@@ -98,27 +98,29 @@ def _send_chunk(
     valid_until: str, base_url: str, secret: str,
 ) -> int:
     table = CheckIn.__table__
-    ids = {row[0]: new_id() for row in rows}
+    ids = {row.match_id: new_id() for row in rows}
     created = set(insert_new(
         session, table,
-        [{"id": ids[row[0]], "match_id": row[0], "week": week, "sent_at": now,
+        [{"id": ids[row.match_id], "match_id": row.match_id, "week": week, "sent_at": now,
           "call_requested": False} for row in rows],
         unique=["match_id", "week"], returning=table.c.match_id,
     ))
     # A concurrent run may have taken some (match, week) keys: only ours get a link and a mail.
-    rows = [row for row in rows if row[0] in created]
+    rows = [row for row in rows if row.match_id in created]
     tokens = links.issue_many(
         session, purpose=PURPOSE,
-        pairs=[(("check_in", ids[row[0]]), ("volunteer", row[1])) for row in rows],
+        pairs=[(("check_in", ids[row.match_id]), ("volunteer", row.volunteer_id))
+               for row in rows],
         now=now, ttl=ttl, secret=secret,
     )
     week_number = int(week.split("-W")[1])
     drafts = [
         mail.Draft(
-            dedupe_key=f"check_in:{row[0]}:{week}", to=(f"{row[2]} {row[5]}".strip(), row[3]), template="check_in",
-            context={"name": row[2], "link": f"{base_url.rstrip('/')}/check-in/{token}",
+            dedupe_key=f"check_in:{row.match_id}:{week}", template="check_in",
+            to=(f"{row.first_name} {row.last_name}".strip(), row.email),
+            context={"name": row.first_name, "link": f"{base_url.rstrip('/')}/check-in/{token}",
                      "week_number": week_number, "valid_until": valid_until},
-            locale=_locale(row[4]), subject_kind="match", subject_id=row[0],
+            locale=_locale(row.languages), subject_kind="match", subject_id=row.match_id,
         )
         for row, token in zip(rows, tokens, strict=True)
     ]

@@ -102,7 +102,8 @@ def test_retention_anonymises_after_the_period_and_keeps_the_aggregates(
     assert session.get(Volunteer, other.volunteer_id).first_name == "Blijft"
     assert session.get(Resident, other.resident_id).first_name == "Bewaard"
     # Idempotent: nothing left to do the next night.
-    assert retention.apply(session, now=later + timedelta(days=1)) == retention.RetentionReport(0, 0)
+    next_night = later + timedelta(days=1)
+    assert retention.apply(session, now=next_night) == retention.RetentionReport(0, 0)
 
 
 def test_recent_activity_postpones_retention(session, make_volunteer):

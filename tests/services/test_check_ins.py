@@ -131,3 +131,63 @@ def test_ten_thousand_rows_fit_the_chunks(session, make_active_match):
     report = check_ins.send_weekly(session, now=MONDAY, base_url=BASE, secret=SECRET, chunk=3)
     session.commit()
     assert report.sent == 7 and count(session, OutboxMessage) == 7 and count(session, Link) == 7
+
+
+def _statements(engine, run) -> int:
+    from sqlalchemy import event
+
+    seen = []
+
+    def count_statement(*_args):  # type: ignore[no-untyped-def]
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", count_statement)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", count_statement)
+    return len(seen)
+
+
+def test_the_statement_count_does_not_grow_with_the_matches(session, engine, make_active_match):
+    """Bulk, not N+1: 3 matches and 30 matches take the same number of SQL statements."""
+    for _ in range(3):
+        make_active_match(ACTIVATED)
+    session.commit()
+    few = _statements(engine, lambda: send(session))
+    for _ in range(27):
+        make_active_match(ACTIVATED)
+    session.commit()
+    many = _statements(engine, lambda: send(session, MONDAY + timedelta(weeks=1)))
+    assert many == few <= 12
+
+
+def test_ten_concurrent_answers_record_exactly_once(engine, session, make_active_match):
+    import threading
+
+    from matching.store import make_session_factory
+
+    make_active_match(ACTIVATED)
+    send(session)
+    token = token_of(session.scalars(select(OutboxMessage)).one())
+    session.commit()
+    sessions = make_session_factory(engine)
+    results: list[str] = []
+    barrier = threading.Barrier(10)
+
+    def click() -> None:
+        with sessions() as own:
+            barrier.wait()
+            link, _ = check_ins.open_link(own, token, now=MONDAY, secret=SECRET)
+            outcome, _ = check_ins.answer(own, link, check_ins.parse(ANSWER), now=MONDAY)
+            own.commit()
+            results.append(outcome.result)
+
+    threads = [threading.Thread(target=click) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == ["already_received"] * 9 + ["recorded"]
+    session.expire_all()
+    assert session.scalars(select(CheckIn)).one().rating == 4

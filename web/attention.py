@@ -74,19 +74,14 @@ def index() -> str:
         reviews=reviews.open_reviews(session, now=now),
         exit_tasks=endings.open_exit_tasks(session),
         counts=durability.durable_counts(session, now=now), reason_labels=REASON_LABELS,
-        milestone_labels=MILESTONE_LABELS, matches=_matches_of(session),
+        milestone_labels=MILESTONE_LABELS,
     )
-
-
-def _matches_of(session):  # type: ignore[no-untyped-def]
-    """A lookup for the templates: the match of a review or an exit task."""
-    return lambda match_id: session.get(Match, match_id)
 
 
 def _review_page(review_id: str, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     review = reviews.get_review(db_session(), review_id)
     return render_template(
-        "attention/review.html", review=review, match=_match(review.match_id), errors=errors,
+        "attention/review.html", review=review, match=review.match, errors=errors,
         form=request.form, milestone_labels=MILESTONE_LABELS, items=LONELINESS_ITEMS,
         answers=LONELINESS_ANSWERS, with_loneliness=review.milestone in reviews.WITH_LONELINESS,
     ), status
@@ -152,7 +147,7 @@ def _exit_page(interview_id: str, errors: dict[str, str], status: int = 200) -> 
     if interview is None:
         raise NotFound("exit_interview")
     return render_template("attention/exit.html", interview=interview,
-                           match=_match(interview.match_id), errors=errors,
+                           match=interview.match, errors=errors,
                            form=request.form), status
 
 

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_id, utcnow
 from .people import _in
+
+if TYPE_CHECKING:
+    from .matches import Match
 
 MILESTONES = ("6w", "3m", "6m", "12m")
 REVIEW_DECISIONS = ("continue", "end")
@@ -32,6 +36,8 @@ class MilestoneReview(Base):
     decision: Mapped[str | None] = mapped_column(String(8))
     loneliness_score: Mapped[int | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+    match: Mapped[Match] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (
         UniqueConstraint("match_id", "milestone"),
@@ -66,6 +72,8 @@ class ExitInterview(Base):
     answered_by: Mapped[str | None] = mapped_column(ForeignKey("staff_user.id"))
     rating: Mapped[int | None]
     comment: Mapped[str | None] = mapped_column(Text)
+
+    match: Mapped[Match] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (
         UniqueConstraint("match_id", "side"),

@@ -87,6 +87,10 @@ class Config:
     # An uploaded spreadsheet waits here between its preview and its import, at most IMPORT_TTL.
     IMPORT_DIR = os.environ.get("IMPORT_DIR", str(INSTANCE / "imports"))
     IMPORT_TTL_SECONDS = 3600
+    # Follow-up of matches: how long e-mailed answer links live, and when closed records go.
+    CHECK_IN_LINK_DAYS = int(os.environ.get("CHECK_IN_LINK_DAYS", "21"))
+    REPLY_LINK_DAYS = int(os.environ.get("REPLY_LINK_DAYS", "30"))
+    RETENTION_MONTHS = int(os.environ.get("RETENTION_MONTHS", "24"))
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()

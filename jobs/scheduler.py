@@ -25,11 +25,24 @@ JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS, "
 
 JobRegistry = dict[str, tuple[str, dict[str, Any]]]
 
-# job id -> ("module:function", trigger arguments); later issues add their jobs here.
+WEEK_SECONDS = 7 * 24 * 3600
+# job id -> ("module:function", trigger arguments, optionally a job default overridden);
+# later issues add their jobs here.
 JOBS: JobRegistry = {
     "outbox.dispatch": ("jobs.tasks:dispatch_outbox", {"trigger": "interval", "minutes": 1}),
     "proposals.remind": ("jobs.tasks:remind_proposals", {"trigger": "cron", "hour": 9, "minute": 0}),
     "proposals.expire": ("jobs.tasks:expire_proposals", {"trigger": "interval", "hours": 1}),
+    # A scheduler down over Monday 09:00 still sends that week's check-ins when it comes back,
+    # any day of that week; the job itself sends at most one per match and ISO week.
+    "check_ins.weekly": ("jobs.tasks:send_check_ins", {
+        "trigger": "cron", "day_of_week": "mon", "hour": 9, "minute": 0,
+        "misfire_grace_time": WEEK_SECONDS - 3600,
+    }),
+    "reviews.due": ("jobs.tasks:create_review_tasks", {"trigger": "cron", "hour": 7, "minute": 0}),
+    "volunteers.reengage": ("jobs.tasks:reengage_volunteers", {
+        "trigger": "cron", "day_of_week": "tue", "hour": 10, "minute": 0,
+    }),
+    "retention.apply": ("jobs.tasks:apply_retention", {"trigger": "cron", "hour": 3, "minute": 0}),
 }
 
 
@@ -71,8 +84,8 @@ def build(database_url: str, timezone: str, jobs: JobRegistry | None = None) -> 
         if job_id in stored and stored[job_id][0] == name:
             arguments["next_run_time"] = stored[job_id][1]
         scheduler.add_job(
-            func_ref, trigger, id=job_id, name=name, replace_existing=True, **JOB_DEFAULTS,
-            **arguments,
+            func_ref, trigger, id=job_id, name=name, replace_existing=True,
+            **{**JOB_DEFAULTS, **arguments},
         )
     return scheduler
 

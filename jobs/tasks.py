@@ -7,7 +7,7 @@ from functools import cache
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import from_environment
-from matching.services import decisions
+from matching.services import check_ins, decisions, reengagement, retention, reviews
 from matching.services.dispatch import send_due, transport_from_config
 from matching.store import make_engine, make_session_factory, utcnow
 
@@ -44,3 +44,42 @@ def expire_proposals() -> None:
     with sessions(config.DATABASE_URL).begin() as session:
         expired = decisions.expire_due(session, now=utcnow())
     log.info("proposals.expire expired=%d", expired)
+
+
+def send_check_ins() -> None:
+    """This ISO week's check-in e-mail for every active match that has not had one."""
+    config = from_environment()
+    with sessions(config.DATABASE_URL)() as session, session.begin():
+        report = check_ins.send_weekly(
+            session, now=utcnow(), base_url=config.BASE_URL, secret=config.SECRET_KEY,
+            link_days=config.CHECK_IN_LINK_DAYS,
+        )
+    log.info("check_ins.weekly week=%s sent=%d without_email=%d",
+             report.week, report.sent, report.without_email)
+
+
+def create_review_tasks() -> None:
+    """Review tasks for the matches that reached a milestone (6 weeks, 3, 6, 12 months)."""
+    config = from_environment()
+    with sessions(config.DATABASE_URL)() as session, session.begin():
+        created = reviews.create_due(session, now=utcnow())
+    log.info("reviews.due created=%d", created)
+
+
+def reengage_volunteers() -> None:
+    """One friendly 'still available?' e-mail to volunteers inactive for six months."""
+    config = from_environment()
+    with sessions(config.DATABASE_URL)() as session, session.begin():
+        invited = reengagement.invite_inactive(
+            session, now=utcnow(), base_url=config.BASE_URL, secret=config.SECRET_KEY,
+            link_days=config.REPLY_LINK_DAYS,
+        )
+    log.info("volunteers.reengage invited=%d", invited)
+
+
+def apply_retention() -> None:
+    """Anonymise the closed records whose retention period has passed."""
+    config = from_environment()
+    with sessions(config.DATABASE_URL)() as session, session.begin():
+        report = retention.apply(session, now=utcnow(), months=config.RETENTION_MONTHS)
+    log.info("retention.apply residents=%d volunteers=%d", report.residents, report.volunteers)

@@ -178,3 +178,26 @@ def logged_in(client: FlaskClient, make_staff: Callable[..., StaffUser]) -> Call
         return client
 
     return as_role
+
+
+@pytest.fixture
+def make_active_match(
+    session: Session,
+    make_volunteer: Callable[..., Volunteer],
+    make_resident: Callable[..., Resident],
+) -> Callable[..., Any]:
+    """An active match of a new volunteer and a new resident, activated at `activated_at`."""
+    from matching.services.pairing import open_match
+
+    count = 0
+
+    def make(activated_at: Any, volunteer: dict[str, Any] | None = None,
+             resident: dict[str, Any] | None = None) -> Any:
+        nonlocal count
+        count += 1
+        v = make_volunteer(**{"email": f"maatje{count}@example.org", **(volunteer or {})})
+        r = make_resident(**{"status": "matched", **(resident or {})})
+        return open_match(session, volunteer_id=v.id, resident_id=r.id, status="active",
+                          activated_at=activated_at, proposed_at=activated_at)
+
+    return make

@@ -8,8 +8,8 @@ from flask import Flask
 from config import Config, from_environment
 
 from . import (
-    api, auth, dashboard, db, errors, home, i18n, imports, links, outbox, proposals, public,
-    residents, runs, security, staff, volunteers,
+    api, attention, auth, check_ins, dashboard, db, errors, home, i18n, imports, links, outbox,
+    proposals, public, replies, residents, runs, security, staff, volunteers,
 )
 
 
@@ -33,5 +33,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(runs.bp)
     app.register_blueprint(proposals.bp)
     app.register_blueprint(links.bp)
+    app.register_blueprint(check_ins.bp)
+    app.register_blueprint(replies.bp)
+    app.register_blueprint(attention.bp)
     api.init_app(app)
     return app

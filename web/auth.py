@@ -32,10 +32,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Endpoints reachable without a staff login; everything else is refused.
 # "api.*" endpoints authenticate with bearer tokens instead (web/api/tokens.py); the API's
 # OpenAPI document is public.
-# The proposal link pages are for volunteers, who have no login: the signed token is the key.
 PUBLIC_ENDPOINTS = {
     "auth.login", "static", "home.healthz", "i18n.switch", "api-docs.openapi_json",
+    # Pages opened from e-mailed links: the signed, once-only token is the credential.
     "links.show", "links.decide", "links.renew",
+    "check_ins.show", "check_ins.submit", "check_ins.renew",
+    "replies.available", "replies.answer_available", "replies.exit_question", "replies.answer_exit",
 }
 
 

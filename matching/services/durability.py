@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from matching.store import Match, Resident
 
 from .periods import Period, days_between
-from .reports import MIN_GROUP, UNKNOWN, suppress
+from .reports import DURABLE_DAYS, MIN_GROUP, UNKNOWN, suppress
 
 SPLITS = ("all", "target_group", "score_band", "distance_band")
 # (key, lower bound included, upper bound excluded); scores are the engine's 0-100.
@@ -169,3 +170,22 @@ def _split(data: Durations, period: Period, split: str) -> dict[str, Any]:
     return {"split": split, "period": {"start": period.start.isoformat(),
                                        "end": period.end.isoformat()},
             "n": suppress(len(data.days)), "min_group": MIN_GROUP, "groups": groups}
+
+
+def lasted(activated_at: datetime, ended_at: datetime | None, now: datetime, days: int) -> bool:
+    """Whether a match stayed active `days` days (the dashboard's definition of durable)."""
+    until = min(ended_at, now) if ended_at else now
+    return (until - activated_at).days >= days
+
+
+def durable_counts(session: Session, *, now: datetime) -> dict[str, int]:
+    """How many matches were ever activated, and how many of them lasted 3 and 6 months."""
+    rows = session.execute(
+        select(Match.activated_at, Match.ended_at).where(
+            Match.activated_at.is_not(None), Match.activated_at <= now
+        )
+    ).all()
+    counts = {"activated": len(rows)}
+    for label, days in DURABLE_DAYS.items():
+        counts[f"durable_{label}"] = sum(lasted(a, e, now, days) for a, e in rows)
+    return counts

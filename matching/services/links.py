@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from matching.errors import InvalidLink, ValidationFailed
 from matching.store import LINK_PURPOSES, Link
+from matching.store.links import new_link_id
 
 log = logging.getLogger("maatwerk.links")
 
@@ -61,6 +62,32 @@ def issue(
     session.add(link)
     session.flush()
     return _serializer(secret, purpose).dumps(link.id)
+
+
+def issue_many(
+    session: Session,
+    *,
+    purpose: str,
+    pairs: list[tuple[tuple[str, str], tuple[str, str]]],
+    now: datetime,
+    ttl: timedelta,
+    secret: str,
+) -> list[str]:
+    """Like `issue` for many (subject, person) pairs in one insert; the tokens in the same order."""
+    _check_purpose(purpose)
+    if ttl <= timedelta(0):
+        raise ValueError("ttl must be positive")
+    if not pairs:
+        return []
+    rows = [
+        {"id": new_link_id(), "purpose": purpose, "subject_kind": subject[0],
+         "subject_id": subject[1], "person_kind": person[0], "person_id": person[1],
+         "created_at": now, "expires_at": now + ttl}
+        for subject, person in pairs
+    ]
+    session.execute(insert(Link.__table__), rows)
+    serializer = _serializer(secret, purpose)
+    return [serializer.dumps(row["id"]) for row in rows]
 
 
 def read(session: Session, token: str, *, purpose: str, now: datetime, secret: str) -> Link:

@@ -18,12 +18,27 @@ from sqlalchemy.orm import Session
 
 from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.store import OutboxMessage
+from matching.store.bulk import insert_new
+from matching.store.base import new_id
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "mail"
 LOCALES = ("nl", "en")
 SUBJECT_MAX = 200
 ADDRESS_MAX = 254
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One message for `enqueue_many`: the same fields `enqueue` takes."""
+
+    dedupe_key: str
+    to: str | tuple[str, str]
+    template: str
+    context: dict[str, Any]
+    locale: str
+    subject_kind: str | None = None
+    subject_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,8 @@ def _environment(directory: str) -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        # Templates ship with the code: no file check on every render (bulk sends render 10,000s).
+        auto_reload=False,
     )
 
 
@@ -119,6 +136,23 @@ def enqueue(
     except IntegrityError:
         return None
     return message
+
+
+def enqueue_many(session: Session, drafts: list[Draft], *, now: datetime) -> int:
+    """Add many messages in one insert, skipping used dedupe keys; how many were added."""
+    rows = []
+    for draft in drafts:
+        if not draft.dedupe_key or len(draft.dedupe_key) > 200:
+            raise ValueError("dedupe_key must be 1 to 200 characters")
+        rendered = render(draft.template, draft.context, draft.locale)
+        rows.append({
+            "id": new_id(), "dedupe_key": draft.dedupe_key, "to_address": recipient(draft.to),
+            "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
+            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+            "subject_kind": draft.subject_kind, "subject_id": draft.subject_id,
+        })
+    table = OutboxMessage.__table__
+    return len(insert_new(session, table, rows, unique=["dedupe_key"], returning=table.c.id))
 
 
 def recent(session: Session, *, status: str | None = None, limit: int = 200) -> list[OutboxMessage]:

@@ -12,6 +12,7 @@ for their postcode removed. Audit events hold field names only and are kept.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -19,7 +20,10 @@ from sqlalchemy import delete, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from matching.errors import NotFound
-from matching.store import CheckIn, Consent, Exclusion, Match, OutboxMessage, Resident, Volunteer
+from matching.store import (
+    CheckIn, Consent, Exclusion, ExitInterview, Match, MilestoneReview, OutboxMessage, Resident,
+    Volunteer,
+)
 from matching.store.staff import AuditEvent
 
 from . import profiles
@@ -34,8 +38,11 @@ _KEEP = {
     "open_matches", "vog_status", "registered_at", "last_active_at", "returned_at", "is_returning",
     "source", "stopped_at", "stop_reason", "target_group", "referral_source", "loneliness_score",
     "waiting_since", "closed_at", "closed_reason", "can_travel", "contact_via_referrer",
-    "max_travel_km",
+    "max_travel_km", "anonymised_at",
 }
+# Retention keeps these too: the dashboard counts by neighbourhood and by closing reason.
+_KEEP_FOR_RETENTION = {"neighbourhood"}
+_REASON_CODE = re.compile(r"[a-z_:]{1,40}")
 _OPEN_BEFORE_ACCEPTANCE = ("proposed", "offered")
 
 
@@ -68,7 +75,11 @@ def _matches(session: Session, kind: str, id: str) -> list[Match]:
 def _mail_to(person: Any, kind: str) -> Any:
     conditions = [(OutboxMessage.subject_kind == kind) & (OutboxMessage.subject_id == person.id)]
     if person.email:
-        conditions.append(func.lower(OutboxMessage.to_address) == person.email.lower())
+        address = func.lower(OutboxMessage.to_address)
+        email = person.email.lower()
+        # Addresses are stored bare or with a display name: "Anne de Vries <anne@example.org>".
+        conditions.append(address == email)
+        conditions.append(address.endswith(f"<{email}>", autoescape=True))
     return or_(*conditions)
 
 
@@ -155,8 +166,16 @@ def _close_open_matches(session: Session, kind: str, matches: list[Match], now: 
             match.resident.status = "waiting"
 
 
-def erase_person(session: Session, kind: str, id: str, *, actor: str | None, now: datetime) -> None:
-    """Remove the person's personal data everywhere, keeping anonymous statistics intact."""
+def erase_person(
+    session: Session, kind: str, id: str, *, actor: str | None, now: datetime,
+    retention: bool = False,
+) -> None:
+    """Remove the person's personal data everywhere, keeping anonymous statistics intact.
+
+    retention=True is the end of the retention period for a closed record rather than a
+    request: status, closing date and a coded closing reason stay, and so does the
+    neighbourhood, for the statistics over past years.
+    """
     person = _person(session, kind, id)
     secrets = _identifying_strings(person)
     matches = _matches(session, kind, id)
@@ -168,6 +187,12 @@ def erase_person(session: Session, kind: str, id: str, *, actor: str | None, now
     if match_ids:
         for check_in in session.scalars(select(CheckIn).where(CheckIn.match_id.in_(match_ids))):
             check_in.comment = None
+        for review in session.scalars(
+                select(MilestoneReview).where(MilestoneReview.match_id.in_(match_ids))):
+            review.note = None
+        for interview in session.scalars(
+                select(ExitInterview).where(ExitInterview.match_id.in_(match_ids))):
+            interview.comment = None
         about_matches = session.scalars(select(OutboxMessage).where(
             OutboxMessage.subject_kind == "match", OutboxMessage.subject_id.in_(match_ids)))
         for message in about_matches:
@@ -186,18 +211,19 @@ def erase_person(session: Session, kind: str, id: str, *, actor: str | None, now
     own = Exclusion.volunteer_id if kind == "volunteer" else Exclusion.resident_id
     session.execute(delete(Exclusion).where(own == id))
     forget(session, person.postcode)
-    cleared = _anonymise(person, kind, now)
+    cleared = _anonymise(person, kind, now, retention)
     session.flush()
-    record(session, actor=actor, action=f"{kind}.erased", subject=(kind, id), fields=cleared,
-           now=now)
+    action = f"{kind}.anonymised" if retention else f"{kind}.erased"
+    record(session, actor=actor, action=action, subject=(kind, id), fields=cleared, now=now)
     session.flush()
 
 
-def _anonymise(person: Any, kind: str, now: datetime) -> list[str]:
+def _anonymise(person: Any, kind: str, now: datetime, retention: bool) -> list[str]:
     cleared = []
+    keep = _KEEP | _KEEP_FOR_RETENTION if retention else _KEEP
     for column in inspect(person).mapper.columns:
         name = column.key
-        if name in _KEEP:
+        if name in keep:
             continue
         value = getattr(person, name)
         if name in ("first_name", "last_name"):
@@ -211,11 +237,19 @@ def _anonymise(person: Any, kind: str, now: datetime) -> list[str]:
             cleared.append(name)
     if person.birth_year is not None:
         person.birth_year -= person.birth_year % 10  # the decade is enough for statistics
-    if kind == "volunteer":
+    reason = "stop_reason" if kind == "volunteer" else "closed_reason"
+    if retention:
+        # A free-text reason may name people or illnesses: only a code survives.
+        if getattr(person, reason) and not _REASON_CODE.fullmatch(getattr(person, reason)):
+            setattr(person, reason, "other")
+            cleared.append(reason)
+    elif kind == "volunteer":
         person.status, person.stop_reason, person.stopped_at = "stopped", profiles.ERASED, now
-        person.open_matches = 0
     else:
         person.status, person.closed_reason, person.closed_at = "closed", profiles.ERASED, now
+    if kind == "volunteer":
+        person.open_matches = 0
+    else:
         person.contact_via_referrer = False
-    person.updated_at = now
+    person.anonymised_at = person.updated_at = now
     return sorted(cleared)

@@ -10,15 +10,19 @@ from .people import (
     GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOLUNTEER_STATUSES, Activity,
     Consent, Interest, Language, Resident, Volunteer,
 )
+from .reviews import (
+    EXIT_CHANNELS, EXIT_SIDES, MILESTONES, REVIEW_DECISIONS, ExitInterview, MilestoneReview,
+)
 from .places import GeocodeCache, PostcodeArea
 from .session import make_engine, make_session_factory
 from .staff import ROLES, AuditEvent, StaffUser
 
 __all__ = [
-    "API_SCOPES", "Activity", "ApiToken", "AuditEvent", "Base", "CheckIn", "Consent",
-    "END_REASONS", "Exclusion", "GENDERS", "GeocodeCache", "Interest", "LINK_PURPOSES",
-    "Language", "Link", "MATCH_STATUSES", "Match", "MatchRun", "OPEN_MATCH_STATUSES",
-    "OUTBOX_STATUSES", "OutboxMessage", "PostcodeArea", "REFERRAL_SOURCES",
-    "RESIDENT_STATUSES", "ROLES", "Resident", "StaffUser", "TARGET_GROUPS", "VOLUNTEER_STATUSES",
-    "Volunteer", "make_engine", "make_session_factory", "utcnow",
+    "Activity", "API_SCOPES", "ApiToken", "AuditEvent", "Base", "CheckIn", "Consent",
+    "END_REASONS", "Exclusion", "EXIT_CHANNELS", "EXIT_SIDES", "ExitInterview", "GENDERS",
+    "GeocodeCache", "Interest", "Language", "Link", "LINK_PURPOSES", "make_engine",
+    "make_session_factory", "Match", "MATCH_STATUSES", "MatchRun", "MilestoneReview", "MILESTONES",
+    "OPEN_MATCH_STATUSES", "OUTBOX_STATUSES", "OutboxMessage", "PostcodeArea", "REFERRAL_SOURCES",
+    "Resident", "RESIDENT_STATUSES", "REVIEW_DECISIONS", "ROLES", "StaffUser", "TARGET_GROUPS",
+    "utcnow", "Volunteer", "VOLUNTEER_STATUSES",
 ]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, utcnow
 from .people import _in
 
-LINK_PURPOSES = ("proposal", "check_in", "verify_email", "still_available")
+LINK_PURPOSES = ("proposal", "check_in", "verify_email", "still_available", "review", "exit")
 
 
 def new_link_id() -> str:

@@ -50,6 +50,8 @@ class Profile:
     prefers_min_age: Mapped[int | None]
     prefers_max_age: Mapped[int | None]
     notes: Mapped[str | None] = mapped_column(Text)
+    # Set when the personal data was erased on request or after the retention period.
+    anonymised_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

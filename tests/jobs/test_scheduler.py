@@ -242,3 +242,86 @@ def test_advisory_lock_is_exclusive_and_its_loss_is_noticed(postgres_url):
     finally:
         leader.release()
         standby.release()
+
+
+WEEKLY = "check_ins.weekly"
+
+
+def _check_in_counts(url: str) -> tuple[int, int, set[str]]:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        check_ins = connection.execute(text("SELECT week FROM check_in")).scalars().all()
+        mails = connection.execute(text(
+            "SELECT count(*) FROM outbox_message WHERE dedupe_key LIKE 'check_in:%'")).scalar()
+    engine.dispose()
+    return len(check_ins), int(mails), set(check_ins)
+
+
+def _active_matches(session, make_active_match, n: int) -> None:
+    for _ in range(n):
+        make_active_match(datetime.now(UTC) - timedelta(days=30))
+    session.commit()
+
+
+def test_two_schedulers_send_each_weekly_check_in_once(job_database, tmp_path, session,
+                                                      make_active_match):
+    _active_matches(session, make_active_match, 3)
+    # The real job, fired every second by whichever scheduler leads.
+    jobs = {WEEKLY: (JOBS[WEEKLY][0], {"trigger": "interval", "seconds": 1})}
+    first = _start(job_database, tmp_path, jobs, "first")
+    second = _start(job_database, tmp_path, jobs, "second")
+    try:
+        assert _wait_for(lambda: _check_in_counts(job_database)[0] >= 3), (
+            (tmp_path / "first.log").read_text() + (tmp_path / "second.log").read_text())
+        time.sleep(4)  # several more firings
+    finally:
+        _stop(first, second)
+    count, mails, weeks = _check_in_counts(job_database)
+    assert (count, mails) == (3, 3)
+    from matching.services.check_ins import iso_week
+
+    assert weeks == {iso_week(datetime.now(UTC))}
+
+
+def test_a_scheduler_down_over_monday_nine_sends_that_weeks_check_ins_once(
+    job_database, tmp_path, session, make_active_match,
+):
+    _active_matches(session, make_active_match, 2)
+    jobs = {WEEKLY: JOBS[WEEKLY]}
+    # The slot passed two days ago while no scheduler ran: well past the 12 h default grace.
+    missed = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    seeding = build(job_database, AMSTERDAM, jobs)
+    thread = threading.Thread(target=seeding.start, kwargs={"paused": True})
+    thread.start()
+    assert _wait_for(lambda: seeding.running, 10)
+    seeding.modify_job(WEEKLY, next_run_time=missed)
+    seeding.shutdown()
+    thread.join(10)
+
+    for restart in ("late", "again"):
+        process = _start(job_database, tmp_path, jobs, restart)
+        try:
+            assert _wait_for(lambda: _check_in_counts(job_database)[0] >= 2), (
+                (tmp_path / f"{restart}.log").read_text())
+            time.sleep(2)
+        finally:
+            _stop(process)
+        assert _check_in_counts(job_database)[:2] == (2, 2)
+    after = build(job_database, AMSTERDAM, jobs)
+    stored = scheduler_module._stored_jobs(after, after._jobstores["default"], keep=set(jobs))
+    next_run = stored[WEEKLY][1].astimezone(ZoneInfo(AMSTERDAM))
+    assert (next_run.weekday(), next_run.hour, next_run.minute) == (0, 9, 0)
+    assert next_run > datetime.now(UTC)
+
+
+def test_weekly_check_in_job_is_registered_for_monday_nine_in_amsterdam():
+    scheduler = build("sqlite://", AMSTERDAM)
+    job = scheduler.get_job(WEEKLY)
+    # Summer time ends on 25 October 2026: 09:00 is 07:00 UTC before, 08:00 UTC after.
+    before = job.trigger.get_next_fire_time(None, datetime(2026, 10, 19, 12, 0, tzinfo=UTC))
+    after = job.trigger.get_next_fire_time(None, before + timedelta(minutes=1))
+    assert before.astimezone(UTC) == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)
+    assert after.astimezone(UTC) == datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    spring = job.trigger.get_next_fire_time(None, datetime(2027, 3, 24, tzinfo=UTC))
+    assert spring.astimezone(UTC) == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)
+    assert job.misfire_grace_time >= 6 * 24 * 3600 and job.coalesce

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from matching.services import durability
+from matching.services.pairing import close_match
 from matching.services.periods import Period
 from matching.store import Match
 
@@ -145,3 +146,24 @@ def test_every_split_is_ready_for_json(session, cohort):
     assert list(every) == list(durability.SPLITS)
     assert json.loads(json.dumps(every)) == every
     assert every["score_band"] == durability.curves(session, period, "score_band")
+
+
+def test_lasted_counts_days_as_the_dashboard_does():
+    start = datetime(2026, 5, 31, 10, 0, tzinfo=UTC)
+    assert not durability.lasted(start, None, start + timedelta(days=90), 91)
+    assert durability.lasted(start, None, start + timedelta(days=91), 91)
+    assert durability.lasted(start, start + timedelta(days=92), start + timedelta(days=400), 91)
+    assert not durability.lasted(start, start + timedelta(days=92), start + timedelta(days=400), 182)
+
+
+def test_durable_counts_over_time(session, make_active_match):
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    young = make_active_match(now - timedelta(days=40))
+    make_active_match(datetime(2026, 8, 1, tzinfo=UTC))  # 121 days: 3 months, not 6
+    make_active_match(datetime(2026, 3, 1, tzinfo=UTC))  # 6 months and more
+    short = make_active_match(datetime(2026, 1, 5, tzinfo=UTC))
+    close_match(session, short, "ended", datetime(2026, 3, 1, tzinfo=UTC))  # ended after 8 weeks
+    assert durability.durable_counts(session, now=now) == {
+        "activated": 4, "durable_3m": 2, "durable_6m": 1}
+    assert durability.durable_counts(session, now=now + timedelta(days=60))["durable_3m"] == 3
+    assert young.status == "active"

@@ -46,6 +46,9 @@ def test_the_allow_list_is_small_and_known():
     assert PUBLIC_ENDPOINTS == {
         "auth.login", "static", "home.healthz", "i18n.switch", "api-docs.openapi_json",
         "links.show", "links.decide", "links.renew",
+        "check_ins.show", "check_ins.submit", "check_ins.renew",
+        "replies.available", "replies.answer_available", "replies.exit_question",
+        "replies.answer_exit",
     }
 
 

@@ -11,6 +11,7 @@ from matching.errors import NotFound, ValidationFailed
 from matching.services import attention, durability, endings, reviews
 from matching.store import END_REASONS, ExitInterview, Match, utcnow
 
+from . import labels
 from .auth import roles_required
 from .db import db_session
 
@@ -25,15 +26,6 @@ REASON_LABELS = {
 }
 MILESTONE_LABELS = {
     "6w": _l("6 weken"), "3m": _l("3 maanden"), "6m": _l("6 maanden"), "12m": _l("12 maanden"),
-}
-END_REASON_LABELS = {
-    "moved": _l("Verhuisd"),
-    "health": _l("Gezondheid"),
-    "no_click": _l("Geen klik"),
-    "goal_reached": _l("Doel bereikt"),
-    "volunteer_stopped": _l("Vrijwilliger gestopt"),
-    "resident_died": _l("Deelnemer overleden"),
-    "other": _l("Anders"),
 }
 LONELINESS_ITEMS = (
     _l("Ik ervaar een leegte om me heen."),
@@ -113,7 +105,7 @@ def save_review(review_id: str) -> Response | tuple[str, int]:
 def _end_page(match_id: str, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     return render_template(
         "attention/end.html", match=_match(match_id), errors=errors, form=request.form,
-        reasons=[(r, END_REASON_LABELS[r]) for r in END_REASONS],
+        reasons=[(r, labels.END_REASONS[r]) for r in END_REASONS],
     ), status
 
 

@@ -15,9 +15,11 @@ from matching.services import durability, reports, waiting
 from matching.services.periods import ZONE, Period, month
 from matching.store import TARGET_GROUPS, utcnow
 
+from . import labels
 from .auth import roles_required
 from .charts import survival_chart
 from .db import db_session
+from .matchlabels import UNMATCHED
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 VIEWERS = ("coordinator", "admin", "analyst")
@@ -55,36 +57,9 @@ FOLLOW_UPS = [
     ("loneliness_change_6m", _l("Verandering eenzaamheid na 6 maanden")),
     ("loneliness_change_12m", _l("Verandering eenzaamheid na 12 maanden")),
 ]
-TARGET_GROUP_LABELS = {
-    "older_person": _l("Ouderen"),
-    "migrant_elder": _l("Migrantenouderen"),
-    "informal_carer": _l("Mantelzorgers"),
-    "young_person": _l("Jongeren"),
-    "other": _l("Overig"),
-    "unknown": _l("Onbekend"),
-}
-END_REASON_LABELS = {
-    "moved": _l("Verhuisd"),
-    "health": _l("Gezondheid"),
-    "no_click": _l("Geen klik"),
-    "goal_reached": _l("Doel bereikt"),
-    "volunteer_stopped": _l("Vrijwilliger gestopt"),
-    "resident_died": _l("Deelnemer overleden"),
-    "other": _l("Anders"),
-    "unknown": _l("Onbekend"),
-}
-UNMATCHED_LABELS = {
-    "no_volunteer_in_reach": _l("Geen vrijwilliger binnen bereik"),
-    "no_shared_language": _l("Geen gedeelde taal"),
-    "no_shared_time": _l("Geen gedeeld moment in de week"),
-    "preferences_conflict": _l("Voorkeuren passen niet"),
-    "excluded": _l("Alle passende vrijwilligers uitgesloten"),
-    "below_min_score": _l("Geen koppeling boven de minimumscore"),
-    "all_reachable_volunteers_full": _l("Alle vrijwilligers in de buurt zitten vol"),
-    "no_volunteers": _l("Geen beschikbare vrijwilligers"),
-    "location_unknown": _l("Adres niet gevonden"),
-    "not_in_run": _l("Nog niet in een koppelronde meegenomen"),
-}
+TARGET_GROUP_LABELS = {**labels.TARGET_GROUPS, **labels.UNKNOWN}
+END_REASON_LABELS = {**labels.END_REASONS, **labels.UNKNOWN}
+UNMATCHED_LABELS = UNMATCHED
 SPLIT_LABELS = {
     "all": _l("Alle koppelingen"),
     "target_group": _l("Per doelgroep"),

@@ -59,6 +59,13 @@ REFERRAL_SOURCES = {
     "nizu": _l("NIZU-informatielijn"), "partner": _l("Partnerorganisatie"),
     "family": _l("Familie of bekende"), "self": _l("Zelf aangemeld"),
 }
+END_REASONS = {
+    "moved": _l("Verhuisd"), "health": _l("Gezondheid"), "no_click": _l("Geen klik"),
+    "goal_reached": _l("Doel bereikt"), "volunteer_stopped": _l("Vrijwilliger gestopt"),
+    "resident_died": _l("Deelnemer overleden"), "other": _l("Anders"),
+}
+# Aggregates group what has no value under this key.
+UNKNOWN = {"unknown": _l("Onbekend")}
 # A professional's referral form offers only the professional sources.
 PROFESSIONAL_SOURCES = ("gp", "neighbourhood_team", "nizu", "partner")
 GENDERS = {"f": _l("Vrouw"), "m": _l("Man"), "x": _l("Anders / zeg ik liever niet")}

@@ -17,6 +17,7 @@ UNMATCHED = {
     "below_min_score": _l("Score onder het minimum"),
     "all_reachable_volunteers_full": _l("Passende vrijwilligers zijn vol"),
     "location_unknown": _l("Locatie onbekend"),
+    "not_in_run": _l("Nog niet in een koppelronde meegenomen"),
 }
 
 PROBLEMS = {

@@ -14,19 +14,13 @@ from matching.errors import ValidationFailed
 from matching.services import runs
 from matching.store import MatchRun, Resident, TARGET_GROUPS, utcnow
 
+from . import labels
 from .auth import roles_required
 from .db import db_session
 from .matchlabels import UNMATCHED, problem
 
 bp = Blueprint("runs", __name__, url_prefix="/koppelen")
 
-TARGET_GROUP_LABELS = {
-    "older_person": _l("Oudere"),
-    "migrant_elder": _l("Oudere migrant"),
-    "informal_carer": _l("Mantelzorger"),
-    "young_person": _l("Jongere"),
-    "other": _l("Anders"),
-}
 STATUS_LABELS = {"running": _l("Bezig"), "done": _l("Klaar"), "failed": _l("Mislukt")}
 
 
@@ -37,7 +31,7 @@ def _index(status: int = 200) -> tuple[str, int]:
         .order_by(Resident.neighbourhood)) if n]
     return render_template(
         "runs/index.html", runs=runs.latest(session), neighbourhoods=neighbourhoods,
-        target_groups={g: TARGET_GROUP_LABELS[g] for g in TARGET_GROUPS},
+        target_groups={g: labels.TARGET_GROUPS[g] for g in TARGET_GROUPS},
         status_labels=STATUS_LABELS,
     ), status
 
@@ -90,5 +84,5 @@ def show(run_id: str) -> str:
     return render_template(
         "runs/show.html", run=run, reasons=reasons, reason_labels=UNMATCHED,
         counts=runs.proposal_counts(session, run.id), status_labels=STATUS_LABELS,
-        target_groups=TARGET_GROUP_LABELS,
+        target_groups=labels.TARGET_GROUPS,
     )

@@ -8,7 +8,8 @@ from flask import Flask
 from config import Config, from_environment
 
 from . import (
-    api, auth, db, errors, home, i18n, outbox, public, residents, security, staff, volunteers,
+    api, auth, db, errors, home, i18n, outbox, privacy, public, residents, security, staff,
+    volunteers,
 )
 
 
@@ -25,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(volunteers.bp)
     app.register_blueprint(residents.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(privacy.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(outbox.bp)
     api.init_app(app)

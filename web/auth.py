@@ -32,7 +32,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Endpoints reachable without a staff login; everything else is refused.
 # "api.*" endpoints authenticate with bearer tokens instead (web/api/tokens.py); the API's
 # OpenAPI document is public.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "home.healthz", "i18n.switch", "api-docs.openapi_json"}
+PUBLIC_ENDPOINTS = {
+    "auth.login", "static", "home.healthz", "i18n.switch", "api-docs.openapi_json",
+    "privacy.statement",
+}
 
 
 class Staff(UserMixin):

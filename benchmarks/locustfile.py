@@ -11,8 +11,10 @@ import os
 import random
 import re
 from html.parser import HTMLParser
+from urllib.parse import urlencode
 
-from locust import HttpUser, between, constant_throughput, task
+from locust import between, constant_throughput, task
+from locust.contrib.fasthttp import FastHttpUser
 
 PLAN = json.loads(open(os.environ["LOAD_PLAN"]).read())  # noqa: SIM115
 THINK = tuple(float(s) for s in os.environ.get("LOAD_THINK", "1,3").split(","))
@@ -81,7 +83,7 @@ def form_of(page: str) -> list[tuple[str, str]]:
     return parser.fields
 
 
-class Coordinator(HttpUser):
+class Coordinator(FastHttpUser):
     """Logs in once with its own account, then browses lists and details and edits profiles."""
 
     fixed_count = COORDINATORS
@@ -122,13 +124,15 @@ class Coordinator(HttpUser):
         fields = [(k, v) for k, v in form_of(self.client.get(path, name="edit form").text)
                   if k != "notes"]
         fields.append(("notes", f"Belronde {random.randint(1, 10**6)}"))
-        with self.client.post(path, data=fields, name="edit save", allow_redirects=False,
-                              catch_response=True) as response:
+        with self.client.post(path, data=urlencode(fields), name="edit save",
+                              allow_redirects=False, catch_response=True,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"},
+                              ) as response:
             if response.status_code != 302:
                 response.failure(f"save refused: {response.status_code}")
 
 
-class LinkClicker(HttpUser):
+class LinkClicker(FastHttpUser):
     """Someone opening the link in an e-mail (GET only: opening a link changes nothing)."""
 
     fixed_count = CLICKERS

@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
-from sqlalchemy import make_url, text
+from sqlalchemy import Connection, make_url, text
 from werkzeug.serving import make_server
 
 from matching.store import make_engine
@@ -33,24 +34,38 @@ def served(app) -> Iterator[str]:
     thread.join(10)
 
 
-def _admin(database_url: str):  # type: ignore[no-untyped-def]
+@contextmanager
+def _maintenance(database_url: str) -> Iterator[Connection]:
     """A connection to the cluster's maintenance database, outside the test database."""
     url = make_url(make_engine(database_url).url).set(database="postgres")
-    return make_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    engine = make_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
-def _drop_connections(database_url: str, *, refuse_new: bool | None = None) -> None:
+def _terminate(connection: Connection, name: str) -> None:
+    """What a restart does to open connections: every backend of this database is ended."""
+    connection.execute(text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+
+
+@contextmanager
+def _outage(database_url: str) -> Iterator[None]:
+    """The database refuses new connections and loses its open ones until the block ends."""
     name = make_url(database_url).database
-    engine = _admin(database_url)
-    with engine.connect() as connection:
-        if refuse_new is not None:
-            allow = "false" if refuse_new else "true"
-            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allow}'))
-        if refuse_new is not False:
-            connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
-    engine.dispose()
+    # One connection, opened before the outage, also ends it: a full cluster (max_connections)
+    # cannot then leave the test database closed to everyone.
+    with _maintenance(database_url) as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        try:
+            _terminate(connection, name)
+            yield
+        finally:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
 
 
 def _staff_session(base: str, email: str) -> requests.Session:
@@ -72,7 +87,8 @@ def test_dropped_connections_are_invisible_thanks_to_the_pre_ping(database_url, 
     session.commit()
     client = _staff_session(served, make_staff().email)
     assert client.get(served + "/vrijwilligers/").status_code == 200
-    _drop_connections(database_url)  # the pool's connections are now dead
+    with _maintenance(database_url) as connection:
+        _terminate(connection, make_url(database_url).database)  # the pool's connections die
     for _ in range(10):
         assert client.get(served + "/vrijwilligers/").status_code == 200
         assert requests.get(served + "/healthz").status_code == 200
@@ -87,8 +103,7 @@ def test_outage_fails_cleanly_and_the_app_recovers_by_itself(database_url, serve
     client = _staff_session(served, make_staff().email)
     assert client.get(served + "/vrijwilligers/").status_code == 200
 
-    _drop_connections(database_url, refuse_new=True)
-    try:
+    with _outage(database_url):
         for path in ("/vrijwilligers/", f"/vrijwilligers/{volunteer.id}", "/", "/aanmelden"):
             for _ in range(3):
                 response = client.get(served + path)
@@ -102,8 +117,6 @@ def test_outage_fails_cleanly_and_the_app_recovers_by_itself(database_url, serve
         assert health.status_code == 503
         assert health.json() == {"status": "database unavailable"}
         assert requests.get(served + "/login").status_code == 200  # needs no database
-    finally:
-        _drop_connections(database_url, refuse_new=False)
 
     deadline = time.monotonic() + 10
     while requests.get(served + "/healthz").status_code != 200:

@@ -36,9 +36,10 @@ test: setup
 audit: setup
 	$(BIN)/bandit -r matching web jobs config.py -q -ll
 
-# Black-box scan of a running app on 127.0.0.1 (wapiti; not part of `make test`).
+# Black-box scan of a running app on 127.0.0.1 (wapiti 3.2 from PyPI, e.g. WAPITI=/path/to/wapiti;
+# not part of `make test`).
 scan: setup
-	PYTHON=$(BIN)/python benchmarks/security_scan.sh
+	$(BIN)/python benchmarks/security_scan.py $(SCAN_ARGS)
 
 # Load test against gunicorn with 4 workers (needs BENCH_DATABASE_URL: a PostgreSQL database).
 load: setup

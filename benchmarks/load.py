@@ -1,4 +1,4 @@
-"""Load test: 50 coordinators and 200 link clicks a minute against gunicorn (4 workers) on PostgreSQL.
+"""Load test: 50 coordinators and 200 link clicks a minute against gunicorn on PostgreSQL.
 
     BENCH_DATABASE_URL=postgresql://maatwerk:maatwerk@localhost:5432/maatwerk_bench \
         python benchmarks/load.py [--run-time 60] [--soak]
@@ -160,8 +160,8 @@ def main() -> int:
                            run_time, out)
         memory.stop.set()
         memory.join()
-    server_errors = sum(1 for line in (out / "gunicorn.log").read_text(errors="replace").splitlines()
-                        if re.search(r'" 5\d\d ', line) or "Traceback" in line)
+    log = (out / "gunicorn.log").read_text(errors="replace").splitlines()
+    server_errors = sum(1 for line in log if re.search(r'" 5\d\d ', line) or "Traceback" in line)
     ok = report(stats, unloaded, memory, run_time)
     print(f"server log: {server_errors} 5xx responses or tracebacks")
     return 0 if ok and server_errors == 0 else 1

@@ -110,9 +110,9 @@ def main() -> int:
             ]
             print(" ".join(command))
             subprocess.run(command, check=False, timeout=args.max_scan_time + 600)
-            still_in = requests.get(base + "/", cookies={
-                k: v["value"] for k, v in json.loads(cookies.read_text())["127.0.0.1"]["/"].items()},
-                headers={"User-Agent": AGENT}, allow_redirects=False)
+            jar = json.loads(cookies.read_text())["127.0.0.1"]["/"]
+            still_in = requests.get(base + "/", cookies={k: v["value"] for k, v in jar.items()},
+                                    headers={"User-Agent": AGENT}, allow_redirects=False)
             print(f"session still valid after the scan: {still_in.status_code == 200}")
     log = (out / "gunicorn.log").read_text(errors="replace")
     statuses = Counter(re.findall(r'" (\d{3}) ', log))

@@ -29,7 +29,9 @@ from matching.services import demo as demo_service  # noqa: E402
 from matching.services import links, signups  # noqa: E402
 from matching.services import staff as staff_service  # noqa: E402
 from matching.services.passwords import HashProfile  # noqa: E402
-from matching.store import Resident, Volunteer, make_engine, make_session_factory, utcnow  # noqa: E402
+from matching.store import (  # noqa: E402
+    Resident, Volunteer, make_engine, make_session_factory, utcnow,
+)
 from matching.store import schema  # noqa: E402
 from matching.store.base import new_id  # noqa: E402
 

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
 SHARED_GEO := ../shared/geo/NL.txt
 
-.PHONY: demo test setup messages lint clean
+.PHONY: demo test setup messages lint clean audit scan load
 
 setup: $(STAMP) $(CATALOGS)
 
@@ -31,6 +31,20 @@ demo: setup
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Static analysis: medium and high severity must be zero (also a test: tests/test_bandit.py).
+audit: setup
+	$(BIN)/bandit -r matching web jobs config.py -q -ll
+
+# Black-box scan of a running app on 127.0.0.1 (wapiti 3.2 from PyPI, e.g. WAPITI=/path/to/wapiti;
+# not part of `make test`).
+scan: setup
+	$(BIN)/python benchmarks/security_scan.py $(SCAN_ARGS)
+
+# Load test against gunicorn with 4 workers (needs BENCH_DATABASE_URL: a PostgreSQL database).
+load: setup
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F web/babel.cfg -k _l -o web/translations/messages.pot .

@@ -9,7 +9,7 @@ from config import Config, from_environment
 
 from . import (
     api, attention, auth, check_ins, dashboard, db, errors, home, i18n, imports, links, outbox,
-    proposals, public, replies, residents, runs, security, staff, volunteers,
+    privacy, proposals, public, replies, residents, runs, security, staff, volunteers,
 )
 
 
@@ -27,6 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(residents.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(privacy.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(dashboard.bp)

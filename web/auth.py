@@ -38,6 +38,7 @@ PUBLIC_ENDPOINTS = {
     "links.show", "links.decide", "links.renew",
     "check_ins.show", "check_ins.submit", "check_ins.renew",
     "replies.available", "replies.answer_available", "replies.exit_question", "replies.answer_exit",
+    "privacy.statement",
 }
 
 

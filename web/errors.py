@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug import Response
 from werkzeug.exceptions import HTTPException
 
@@ -86,6 +88,21 @@ def init_app(app: Flask) -> None:
                 utcnow().isoformat(),
             )
         return _page(status, _title(status), _message(status))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception):  # type: ignore[no-untyped-def]
+        # The database is unreachable (restart, network): say so and let the client retry. The
+        # page is drawn as for an anonymous visitor, because loading the staff member would need
+        # the database again and turn this page into a bare 500.
+        log.error("database.unavailable path=%s error=%s at=%s", request.path,
+                  type(getattr(error, "orig", error)).__name__, utcnow().isoformat())
+        g._login_user = AnonymousUserMixin()
+        page, status = _page(
+            503, _("Tijdelijk niet beschikbaar"),
+            _("De gegevens zijn even niet bereikbaar. Probeer het over een paar minuten opnieuw."),
+        )
+        return page, status, {"Retry-After": "30"}
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):  # type: ignore[no-untyped-def]

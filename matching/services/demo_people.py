@@ -209,7 +209,10 @@ def _email(rng: random.Random, first: str, last: str) -> str:
 
 
 def _mobile(rng: random.Random) -> str:
-    return f"06{rng.randrange(10**8):08d}"
+    # 06 numbers start 061-065 (the ranges the validation accepts); one draw keeps the seed's
+    # population otherwise unchanged.
+    n = rng.randrange(10**8)
+    return f"06{'12345'[n // 10**7 % 5]}{n % 10**7:07d}"
 
 
 def _house_number(rng: random.Random) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 import config
 from matching.errors import ValidationFailed
-from matching.services import demo, demo_people, taxonomy
+from matching.services import demo, demo_people, taxonomy, validation
 from matching.store import (
     END_REASONS, OPEN_MATCH_STATUSES, CheckIn, Consent, Exclusion, Match, MatchRun, PostcodeArea,
     Resident, Volunteer, make_engine, make_session_factory,
@@ -153,6 +153,17 @@ def test_database_invariants_hold(session):
         CheckIn.answered_at.is_(None))) > 0
     assert session.scalar(select(func.count()).select_from(CheckIn).where(
         CheckIn.call_requested.is_(True))) > 0
+
+
+def test_every_demo_phone_number_passes_the_forms_validation(session):
+    # Found by the load test: a coordinator could not save a demo volunteer with a 069 number.
+    demo.load(session, seed=3, today=TODAY, postcode_file=None)
+    session.commit()
+    numbers = [*session.scalars(select(Volunteer.phone)), *session.scalars(select(Resident.phone)),
+               *session.scalars(select(Resident.referrer_phone))]
+    assert len([n for n in numbers if n]) > 300
+    for number in numbers:
+        validation.phone(number)
 
 
 def test_history_covers_eighteen_months_with_coherent_matches(session):

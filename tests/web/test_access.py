@@ -49,6 +49,7 @@ def test_the_allow_list_is_small_and_known():
         "check_ins.show", "check_ins.submit", "check_ins.renew",
         "replies.available", "replies.answer_available", "replies.exit_question",
         "replies.answer_exit",
+        "privacy.statement",
     }
 
 

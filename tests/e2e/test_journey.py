@@ -87,7 +87,8 @@ def server(postgres_url: str, postgres: Sessions, tmp_path: Path) -> Iterator[st
     env.pop("MAATWERK_ENV", None)
     log = (tmp_path / "gunicorn.log").open("w")
     process = subprocess.Popen(
-        [str(GUNICORN), "-w", "2", "-b", f"127.0.0.1:{port}", "web:create_app()"],
+        [str(GUNICORN), "-w", "2", "-b", f"127.0.0.1:{port}", "--no-control-socket",
+         "web:create_app()"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
@@ -270,7 +271,7 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
     staff.fill("#max_travel_km", "5")
     staff.click("main form button[type=submit]:has-text('Opslaan')")
     staff.wait_for_selector("h1:has-text('Sanne de Boer')")
-    staff.click("button:has-text('Heractiveren')")
+    staff.click("button:has-text('Intake gedaan: beschikbaar')")
     expect(staff.locator("#status")).to_have_text("Beschikbaar")
     with sessions() as session:
         volunteer = session.get(Volunteer, volunteer_id)
@@ -443,11 +444,38 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
     expect(waiting_row).to_contain_text("Wachtend")
     expect(waiting_row.locator("td").last).to_have_text("0 dagen")
 
-    # A new round does not propose the same pair again: the ending excluded it.
+    # The resident is rematched: the same pair is excluded, a new volunteer gets the proposal.
     staff.click("nav >> text=Koppelen")
     staff.click("text=Koppelronde starten")
     expect(staff.locator("[data-status=done]")).to_be_visible()
     expect(staff.locator("[data-count=proposed]")).to_have_text("0")
+    staff.goto(f"{base}/vrijwilligers/nieuw")
+    staff.select_option("#status", "available")
+    staff.fill("#first_name", "Ahmed")
+    staff.fill("#last_name", "Bakker")
+    staff.fill("#email", "ahmed@example.org")
+    staff.fill("#postcode", "3581 AB")
+    staff.fill("#house_number", "2")
+    staff.fill("#birth_year", "1975")
+    staff.fill("#max_travel_km", "5")
+    staff.fill("#capacity", "1")
+    staff.check("input[name=languages][value=nl]")
+    staff.check("input[name=interests][value=wandelen]")
+    staff.check("#slot-10")
+    staff.click("main form button[type=submit]:has-text('Opslaan')")
+    staff.wait_for_selector("h1:has-text('Ahmed Bakker')")
+    staff.click("nav >> text=Koppelen")
+    staff.click("text=Koppelronde starten")
+    expect(staff.locator("[data-count=proposed]")).to_have_text("1")
+    staff.click("text=Voorstellen van deze ronde bekijken")
+    expect(staff.locator("article.proposal")).to_contain_text("Gerrit Mulder")
+    expect(staff.locator("article.proposal")).to_contain_text("Ahmed Bakker")
+    with sessions() as session:
+        rematch = session.scalars(select(Match).where(Match.resident_id == resident_id,
+                                                      Match.status == "proposed")).one()
+        assert rematch.volunteer.email == "ahmed@example.org"
+        assert session.get(Resident, resident_id).waiting_since == today
+    assert _new_mail(sessions, mails) == []
 
     # 11. The dashboard counts the journey's match with the four earlier ones.
     staff.click("nav >> text=Dashboard")
@@ -469,6 +497,7 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
         Path(download_info.value.path()).read_text(encoding="utf-8-sig")), delimiter=";"))
     total = {row[0]: row[1] for row in rows[1:]}
     assert total["Voorstellen geaccepteerd"] == "5"
+    assert total["Voorstellen"] == "6"  # and the new proposal
     assert total["Beëindigde koppelingen"] == "5"
     assert (total["Check-ins verstuurd"], total["Check-ins beantwoord"]) == ("20", "20")
     assert total["Actieve koppelingen"] == "0"

@@ -34,7 +34,7 @@ from matching.services import check_ins, reviews
 from matching.services import staff as staff_service
 from matching.services.profiles import LOCAL_TIME
 from matching.store import (
-    Base, CheckIn, Exclusion, Match, MilestoneReview, OutboxMessage, PostcodeArea, Resident,
+    Base, CheckIn, Exclusion, ExitInterview, Match, MilestoneReview, OutboxMessage, PostcodeArea, Resident,
     Volunteer, make_engine, make_session_factory, utcnow,
 )
 from tests.conftest import CHEAP_HASH, MIGRATED_DATA_TABLES, RESIDENT_DEFAULTS, VOLUNTEER_DEFAULTS
@@ -439,6 +439,26 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
     assert exit_question.dedupe_key == f"exit:{match_id}:volunteer"  # the resident has no e-mail
     mails = _outbox(sessions)
 
+    # Both sides get the exit question: the volunteer by e-mail, the resident by the coordinator.
+    volunteer_page.goto(_link(exit_question, "/afscheid/"))
+    volunteer_page.check("input[name=rating][value='3']")
+    volunteer_page.fill("#comment", "Jammer, maar het was goed zo.")
+    volunteer_page.click("button:has-text('Versturen')")
+    expect(volunteer_page.locator("[data-outcome=recorded]")).to_be_visible()
+    staff.click("nav >> text=Aandacht")
+    task = staff.locator("li[data-exit]")
+    expect(task).to_have_text("Gerrit Mulder")
+    task.locator("a").click()
+    staff.check("input[name=rating][value='2']")
+    staff.click("main button[type=submit]")
+    expect(staff.locator(".flash")).to_contain_text("Het antwoord is opgeslagen")
+    expect(staff.locator("li[data-exit]")).to_have_count(0)
+    with sessions() as session:
+        answers = session.execute(select(ExitInterview.side, ExitInterview.channel,
+                                         ExitInterview.rating)
+                                  .where(ExitInterview.match_id == match_id)).all()
+        assert sorted(answers) == [("resident", "coordinator", 2), ("volunteer", "email", 3)]
+
     staff.goto(f"{base}/deelnemers/?status=waiting")
     waiting_row = staff.locator("tbody tr", has_text="Gerrit Mulder")
     expect(waiting_row).to_contain_text("Wachtend")
@@ -502,6 +522,9 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
     assert (total["Check-ins verstuurd"], total["Check-ins beantwoord"]) == ("20", "20")
     assert total["Actieve koppelingen"] == "0"
 
-    # One e-mail per event over the whole journey, none twice.
+    # One e-mail per event over the whole journey, none twice; the demo's outbox page shows them.
     keys = [m.dedupe_key for m in _outbox(sessions)]
     assert len(keys) == len(set(keys)) == 1 + 1 + 3 + 4 + 1
+    staff.goto(f"{base}/beheer/berichten/")
+    expect(staff.locator("tr[data-message]")).to_have_count(len(keys))
+    expect(staff.locator("summary:has-text('Tekst van het bericht')")).to_have_count(len(keys))

@@ -34,8 +34,8 @@ from matching.services import check_ins, reviews
 from matching.services import staff as staff_service
 from matching.services.profiles import LOCAL_TIME
 from matching.store import (
-    Base, CheckIn, Exclusion, ExitInterview, Match, MilestoneReview, OutboxMessage, PostcodeArea, Resident,
-    Volunteer, make_engine, make_session_factory, utcnow,
+    Base, CheckIn, Exclusion, ExitInterview, Match, MilestoneReview, OutboxMessage, PostcodeArea,
+    Resident, Volunteer, make_engine, make_session_factory, utcnow,
 )
 from tests.conftest import CHEAP_HASH, MIGRATED_DATA_TABLES, RESIDENT_DEFAULTS, VOLUNTEER_DEFAULTS
 from tests.logins import PASSWORD
@@ -117,7 +117,7 @@ def server(postgres_url: str, postgres: Sessions, tmp_path: Path) -> Iterator[st
 
 @contextmanager
 def artifacts_on_failure(name: str, pages: list[Any]) -> Iterator[None]:
-    """On any failure, a full-page screenshot and the HTML of every open page into test-artifacts/."""
+    """On failure, a full-page screenshot and the HTML of every open page in test-artifacts/."""
     try:
         yield
     except BaseException:

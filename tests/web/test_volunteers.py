@@ -149,6 +149,21 @@ def test_lifecycle_pause_stop_and_return(logged_in, session, make_volunteer):
     assert 'id="returning"' in client.get(base).get_data(as_text=True)
 
 
+def test_a_new_volunteer_is_made_available_by_finishing_the_intake(logged_in, session,
+                                                                   make_volunteer):
+    volunteer = make_volunteer(status="new")
+    session.commit()
+    client = logged_in("coordinator")
+    base = f"/vrijwilligers/{volunteer.id}"
+    page = client.get(base).get_data(as_text=True)
+    assert "Intake gedaan: beschikbaar" in page and "Heractiveren" not in page
+    assert post_form(client, f"{base}/heractiveren", {}, form_path=base).status_code == 302
+    assert fetch(session, Volunteer, volunteer.id).status == "available"
+    post_form(client, f"{base}/stoppen", {"reason": "druk"}, form_path=base)
+    page = client.get(base).get_data(as_text=True)
+    assert "Heractiveren" in page and "Intake gedaan" not in page
+
+
 def test_detail_records_a_view_and_export_downloads_json(logged_in, session, make_volunteer):
     volunteer = make_volunteer()
     session.commit()

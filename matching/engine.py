@@ -45,7 +45,7 @@ class Pairs:
     score: np.ndarray
     cost: np.ndarray
     allowed: np.ndarray  # bool: score >= min_score
-    candidates: int  # pairs within the volunteers' reach that were screened
+    candidates: int  # pairs screened: within the volunteers' reach (and, on the grid path, sharing a slot and a language)
 
 
 # ---------------------------------------------------------------- validation and parsing
@@ -293,8 +293,14 @@ def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pair
     return Pairs(vi, ri, km, score, scoring.score_to_cost(score), allowed, candidates)
 
 
-def _in_reach(pool: Pool, residents: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(vi, ri, km) of the given residents' pairs within the available volunteers' reach."""
+def _in_reach(
+    pool: Pool, residents: np.ndarray, method: str, shared_words: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vi, ri, km) of the given residents' pairs within the available volunteers' reach.
+
+    With shared_words, the grid path may already drop pairs without a shared slot or language
+    (scoring.screen drops them anyway), so their exact distances are never computed.
+    """
     v_ok = np.flatnonzero(pool.available)
     if method == "dense" or (method == "auto" and len(v_ok) * len(residents) <= DENSE_MAX_PAIRS):
         ri = np.repeat(residents, len(v_ok))
@@ -302,13 +308,18 @@ def _in_reach(pool: Pool, residents: np.ndarray, method: str) -> tuple[np.ndarra
         km = geo.indexed_distance_km(pool.vols.points, pool.res.points, vi, ri)
         keep = km <= pool.vols.reach[vi]
         return vi[keep], ri[keep], km[keep]
-    a, b, km = geo.pairs_within(pool.vols.points.take(v_ok), pool.vols.reach[v_ok], pool.res.points.take(residents))
+    words = scoring.shared_word_filter(pool.vols, pool.res) if shared_words else None
+    if words is not None:
+        words = (words[0][v_ok], words[1][residents], words[2])
+    a, b, km = geo.pairs_within(
+        pool.vols.points.take(v_ok), pool.vols.reach[v_ok], pool.res.points.take(residents), words
+    )
     return v_ok[a], residents[b], km
 
 
 def candidate_pairs(pool: Pool, method: str = "auto") -> Pairs:
     """Pairs within the volunteers' reach, grouped by resident, evaluated (all pairs when small or dense)."""
-    return evaluate(pool, *_in_reach(pool, np.arange(len(pool.res)), method))
+    return evaluate(pool, *_in_reach(pool, np.arange(len(pool.res)), method, shared_words=True))
 
 
 def funnel_stage(pool: Pool, pairs: Pairs, residents: np.ndarray, method: str = "auto") -> np.ndarray:

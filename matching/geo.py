@@ -75,7 +75,8 @@ def project_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np
 
 
 def pairs_within(
-    a: Points, reach_a: np.ndarray, b: Points
+    a: Points, reach_a: np.ndarray, b: Points,
+    words: tuple[np.ndarray, np.ndarray, tuple[int, ...]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All (i, j, km) with distance(a_i, b_j) <= reach_a[i], grouped by j, i ascending in a group.
 
@@ -83,6 +84,8 @@ def pairs_within(
     the projection's stretch over the data's latitudes): each cell of b-points is compared with the
     a-points of its 3 x 3 neighbourhood only, so the work follows the pairs in reach, not
     len(a) * len(b). A loose float32 test on that plane picks the pairs; their exact distance decides.
+    ``words = (words_a, words_b, masks)`` (uint64 per point) also drops the pairs that share no bit
+    of some mask, before their exact distance is computed.
     """
     reach_a = np.asarray(reach_a, dtype=np.float64)
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
@@ -115,8 +118,11 @@ def pairs_within(
     ax, ay = xy_a[:, 0].astype(np.float32), xy_a[:, 1].astype(np.float32)
     bx, by = xy_b[:, 0].astype(np.float32), xy_b[:, 1].astype(np.float32)
     loose2 = ((reach_a * stretch + 1e-3) ** 2).astype(np.float32)
+    if words is not None:
+        words_a, words_b, masks = words
+        masks = [np.uint64(m) for m in masks]
     offsets = np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
-    out_a, out_b = [], []
+    out_a, out_b, out_km = [], [], []
     for key, start, end in zip(b_cells.tolist(), b_start.tolist(), b_end.tolist()):
         near_keys = key + offsets
         lo = np.searchsorted(sorted_key_a, near_keys, side="left")
@@ -124,22 +130,33 @@ def pairs_within(
         if (hi == lo).all():
             continue
         near = np.sort(np.concatenate([order_a[l:h] for l, h in zip(lo.tolist(), hi.tolist())]))
+        # Gathered once per cell: the exact distances below read these small arrays, not the big ones.
+        near_pts, near_reach = a.take(near), reach_a[near]
+        near_x, near_y, near_loose2 = ax[near], ay[near], loose2[near]
+        if words is not None:
+            near_words = words_a[near]
         here = order_b[start:end]
         step = max(1, BLOCK_CELLS // len(near))
         for s in range(0, len(here), step):
             block = here[s : s + step]
-            dx = bx[block, None] - ax[None, near]
-            dy = by[block, None] - ay[None, near]
+            dx = bx[block, None] - near_x[None, :]
+            dy = by[block, None] - near_y[None, :]
             dx *= dx
             dy *= dy
             dx += dy
-            rows, cols = np.nonzero(dx <= loose2[None, near])
-            out_b.append(block[rows])
-            out_a.append(near[cols])
+            ok = dx <= near_loose2[None, :]
+            if words is not None:
+                both = words_b[block, None] & near_words[None, :]
+                for mask in masks:
+                    ok &= (both & mask) != 0
+            rows, cols = np.nonzero(ok)
+            ib = block[rows]
+            km = _distance(near_pts, cols, b, ib)
+            keep = km <= near_reach[cols]
+            out_b.append(ib[keep])
+            out_a.append(near[cols[keep]])
+            out_km.append(km[keep])
     if not out_a:
         return empty
-    ia, ib = np.concatenate(out_a), np.concatenate(out_b)
-    km = _distance(a, ia, b, ib)
-    # The same test as for indexed pairs (km <= reach), so both paths keep the same pairs.
-    keep = km <= reach_a[ia]
-    return ia[keep], ib[keep], km[keep]
+    # The same test as for indexed pairs (km <= reach) with the same arithmetic: both paths agree.
+    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_km)

@@ -165,6 +165,14 @@ def _rule_words(people: People) -> np.ndarray | None:
     return words | np.where(_has_preferences(people), _PREFERENCE_BIT, np.uint64(0))
 
 
+def shared_word_filter(vols: People, res: People) -> tuple[np.ndarray, np.ndarray, tuple[int, int]] | None:
+    """Rule words per side and the bit groups a pair must share (slots, languages), for geo.pairs_within."""
+    word_v, word_r = _rule_words(vols), _rule_words(res)
+    if word_v is None or word_r is None:
+        return None
+    return word_v, word_r, (int(_SLOT_BITS), int(_LANGUAGE_BITS))
+
+
 def screen(
     vols: People, res: People, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, excluded_keys: np.ndarray
 ) -> np.ndarray:

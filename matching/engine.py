@@ -276,10 +276,7 @@ def parse(problem: dict) -> Pool:
 
 
 def _score(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> np.ndarray:
-    score = np.zeros(len(vi))
-    for part in scoring.score_parts(pool.vols, pool.res, vi, ri, km, pool.weights).values():
-        score += part
-    return score
+    return scoring.score(pool.vols, pool.res, vi, ri, km, pool.weights)
 
 
 def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pairs:

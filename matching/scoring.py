@@ -228,6 +228,47 @@ def score_parts(
     return parts
 
 
+def _overlap_points(a: np.ndarray, b: np.ndarray, vi: np.ndarray, ri: np.ndarray, scale: float) -> np.ndarray:
+    """scale * _overlap per pair, looked up in a table of (shared, smaller size): the same float ops."""
+    size_a, size_b = np.bitwise_count(a).sum(axis=1), np.bitwise_count(b).sum(axis=1)
+    k = int(max(size_a.max(initial=0), size_b.max(initial=0))) + 1
+    if a.shape[1] == 1:
+        shared = np.bitwise_count(a[vi, 0] & b[ri, 0])
+    else:
+        shared = np.bitwise_count(a[vi] & b[ri]).sum(axis=1)
+    if k > 1024:  # a huge vocabulary: the formula, not a k x k table
+        return scale * _overlap(shared.astype(np.float64), size_a[vi].astype(np.float64), size_b[ri].astype(np.float64))
+    steps = np.arange(k, dtype=np.float64)
+    table = scale * _overlap(steps[:, None], steps[None, :], steps[None, :])
+    index = shared.astype(np.int32)
+    index *= k
+    index += np.minimum(size_a.astype(np.int32)[vi], size_b.astype(np.int32)[ri])
+    return table.ravel().take(index)
+
+
+def score(
+    vols: People, res: People, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, weights: dict[str, float]
+) -> np.ndarray:
+    """The 0-100 score per pair: the sum of score_parts, with equal bits, from small lookup tables."""
+    total = sum(weights.values())
+    scale = {k: 100.0 * w / total for k, w in weights.items()}
+    out = _overlap_points(vols.interests, res.interests, vi, ri, scale["interests"])
+    out += _overlap_points(vols.activities, res.activities, vi, ri, scale["activities"])
+    slots_v, slots_r = vols.slots.astype(np.uint64)[:, None], res.slots.astype(np.uint64)[:, None]
+    out += _overlap_points(slots_v, slots_r, vi, ri, scale["availability"])
+    reach = vols.reach[vi]
+    if np.isfinite(res.reach).any():
+        np.minimum(reach, res.reach[ri], out=reach)
+    part = np.divide(km, reach, out=reach)
+    np.subtract(1.0, part, out=part)
+    np.clip(part, 0.0, 1.0, out=part)
+    part *= scale["distance"]
+    out += part
+    days = res.waiting_days
+    out += (scale["waiting"] * (days / (days + WAITING_HALF_DAYS)))[ri]
+    return out
+
+
 def score_to_cost(score: np.ndarray) -> np.ndarray:
     """Cost in [0, 1] the solver minimises: (100 - score) / 100."""
     return (100.0 - score) / 100.0

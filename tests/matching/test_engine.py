@@ -342,3 +342,20 @@ def test_min_score_null_means_zero():
     p = problem([volunteer()], [resident()])
     p["settings"]["min_score"] = None
     assert engine.solve(p)["stats"]["matched"] == 1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_score_equals_the_sum_of_its_parts_bit_for_bit(seed):
+    p = random_pool(seed, 40, 60)
+    rng = np.random.default_rng(seed)
+    tags = [f"tag{i}" for i in range(70 * seed + 5)]  # seed 2: two words per tag set
+    for record in p["volunteers"] + p["residents"]:
+        record["interests"] = sorted(set(rng.choice(tags, int(rng.integers(0, 6))).tolist()))
+        record["max_travel_km"] = float(rng.integers(1, 6)) if rng.random() < 0.5 else record["max_travel_km"]
+    pool = engine.parse(p)
+    vi, ri = (g.ravel() for g in np.meshgrid(np.arange(len(pool.vols)), np.arange(len(pool.res)), indexing="ij"))
+    km = engine.geo.indexed_distance_km(pool.vols.points, pool.res.points, vi, ri)
+    total = np.zeros(len(vi))
+    for part in engine.pair_parts(pool, vi, ri, km).values():
+        total += part
+    assert np.array_equal(engine._score(pool, vi, ri, km), total)

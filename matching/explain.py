@@ -89,22 +89,40 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
     activities = (vols.activities[vi] & res.activities[ri]).tolist()
     slots = (vols.slots[vi] & res.slots[ri]).tolist()
     parts = scoring.score_parts(vols, res, vi, ri, pairs.km[idx], pool.weights)
-    parts = {k: np.round(parts[k], 2).tolist() for k in DEFAULT_WEIGHTS}
+    part_rows = list(zip(*(np.round(parts[k], 2).tolist() for k in DEFAULT_WEIGHTS)))
     scores = np.round(pairs.score[idx], 2).tolist()
     costs = np.round(pairs.cost[idx], 6).tolist()
     kms = pairs.km[idx].tolist()
     days = res.waiting_days[ri].astype(np.int64).tolist()
+    # Few distinct shared sets occur: name each once.
+    named: dict[tuple[int, tuple[int, ...]], tuple[list, str | None]] = {}
+
+    def shared(kind: int, words: list[int]) -> tuple[list, str | None]:
+        key = (kind, tuple(words))
+        found = named.get(key)
+        if found is None:
+            bits = _bits(words)
+            if kind == 2:
+                found = bits, f"{len(bits)} shared time slot(s): {', '.join(slot_name(s) for s in bits)}"
+            else:
+                names = [(pool.interests, pool.activities)[kind][b] for b in bits]
+                label = ("interest(s)", "activit(y/ies)")[kind]
+                found = names, f"{len(names)} shared {label}: {', '.join(names)}" if names else None
+            named[key] = found
+        return found
+
     records = []
+    keys = tuple(DEFAULT_WEIGHTS)
     for n, (v, r) in enumerate(zip(vi.tolist(), ri.tolist())):
-        shared_interests = [pool.interests[b] for b in _bits(interests[n])]
-        shared_activities = [pool.activities[b] for b in _bits(activities[n])]
-        shared_slots = _bits([slots[n]])
+        shared_interests, interest_reason = shared(0, interests[n])
+        shared_activities, activity_reason = shared(1, activities[n])
+        shared_slots, slot_reason = shared(2, [slots[n]])
         reasons = ["locked by staff"] if locked else []
-        if shared_interests:
-            reasons.append(f"{len(shared_interests)} shared interest(s): {', '.join(shared_interests)}")
-        if shared_activities:
-            reasons.append(f"{len(shared_activities)} shared activit(y/ies): {', '.join(shared_activities)}")
-        reasons.append(f"{len(shared_slots)} shared time slot(s): {', '.join(slot_name(s) for s in shared_slots)}")
+        if interest_reason:
+            reasons.append(interest_reason)
+        if activity_reason:
+            reasons.append(activity_reason)
+        reasons.append(slot_reason)
         reasons.append(f"{kms[n]:.1f} km apart")
         if days[n]:
             reasons.append(f"resident waiting {days[n]} days")
@@ -115,16 +133,34 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
                 "score": scores[n],
                 "cost": costs[n],
                 "distance_km": round(kms[n], 3),
-                "shared_interests": shared_interests,
-                "shared_activities": shared_activities,
-                "shared_slots": shared_slots,
+                "shared_interests": list(shared_interests),
+                "shared_activities": list(shared_activities),
+                "shared_slots": list(shared_slots),
                 "reasons": reasons,
-                "parts": {k: parts[k][n] for k in DEFAULT_WEIGHTS},
+                "parts": dict(zip(keys, part_rows[n])),
                 "locked": locked,
                 "alternatives": [],
             }
         )
     return records
+
+
+def _cheapest(cost: np.ndarray, starts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(segment, position) of the k cheapest entries of each segment, cheapest first; ties: first position."""
+    cost = cost.copy()
+    segment = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(cost)]))
+    picked_seg, picked_pos = [], []
+    for _ in range(k):
+        low = np.minimum.reduceat(cost, starts)
+        hit = np.flatnonzero(cost == low[segment])
+        first = hit[np.r_[True, segment[hit][1:] != segment[hit][:-1]]]
+        first = first[np.isfinite(cost[first])]
+        picked_seg.append(segment[first])
+        picked_pos.append(first)
+        cost[first] = np.inf
+    seg, pos = np.concatenate(picked_seg), np.concatenate(picked_pos)
+    order = np.argsort(seg, kind="stable")
+    return seg[order], pos[order]
 
 
 def _runner_ups(solution: Solution, residents: np.ndarray) -> dict[int, list[int]]:
@@ -135,26 +171,31 @@ def _runner_ups(solution: Solution, residents: np.ndarray) -> dict[int, list[int
     allowed = np.flatnonzero(pairs.allowed & wanted[pairs.ri])
     if len(allowed) == 0:
         return {}
-    # Pairs come grouped by resident: a few rounds of segment minima instead of a full sort.
-    ri = pairs.ri[allowed]
+    every = len(allowed) == len(pairs.ri)  # then the gathers below would only copy
+    # Pairs come grouped by resident. The k-th smallest of a resident's block minima bounds its k-th
+    # cheapest pair from above, so only the pairs up to that bound (ties included, order kept) need
+    # the rounds of segment minima: the same picks from a small part of the pairs.
+    k, block = ALTERNATIVES + 1, 16
+    ri = pairs.ri if every else pairs.ri[allowed]
     starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
-    segment = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ri)]))
-    cost = pairs.cost[allowed].copy()
-    picked_seg, picked_edge = [], []
-    for _ in range(ALTERNATIVES + 1):
-        low = np.minimum.reduceat(cost, starts)
-        hit = np.flatnonzero(cost == low[segment])
-        first = hit[np.r_[True, segment[hit][1:] != segment[hit][:-1]]]
-        first = first[np.isfinite(cost[first])]
-        picked_seg.append(segment[first])
-        picked_edge.append(allowed[first])
-        cost[first] = np.inf
-    seg = np.concatenate(picked_seg)
-    edge = np.concatenate(picked_edge)
-    order = np.argsort(seg, kind="stable")
+    lengths = np.diff(np.r_[starts, len(ri)])
+    cost = pairs.cost if every else pairs.cost[allowed]
+    n_blocks = -(-lengths // block)
+    first_block = np.cumsum(n_blocks) - n_blocks
+    block_starts = np.repeat(starts - first_block * block, n_blocks) + np.arange(int(n_blocks.sum())) * block
+    block_min = np.minimum.reduceat(cost, block_starts)
+    bound = np.full(len(starts), np.inf)
+    seg, pos = _cheapest(block_min, first_block, k)
+    last = np.flatnonzero(np.r_[seg[1:] != seg[:-1], True])
+    full = last[np.bincount(seg, minlength=len(starts))[seg[last]] == k]
+    bound[seg[full]] = block_min[pos[full]]
+    near = np.flatnonzero(cost <= np.repeat(bound, lengths))
+    near_ri = ri[near]
+    near_starts = np.flatnonzero(np.r_[True, near_ri[1:] != near_ri[:-1]])
+    seg, pos = _cheapest(cost[near], near_starts, k)
     out: dict[int, list[int]] = {}
-    for s, e in zip(seg[order].tolist(), edge[order].tolist()):
-        out.setdefault(int(ri[starts[s]]), []).append(e)
+    for r, e in zip(near_ri[near_starts[seg]].tolist(), allowed[near[pos]].tolist()):
+        out.setdefault(r, []).append(e)
     return out
 
 

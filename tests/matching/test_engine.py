@@ -359,3 +359,26 @@ def test_score_equals_the_sum_of_its_parts_bit_for_bit(seed):
     for part in engine.pair_parts(pool, vi, ri, km).values():
         total += part
     assert np.array_equal(engine._score(pool, vi, ri, km), total)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_runner_ups_are_the_cheapest_pairs_ties_in_order(seed):
+    import types
+
+    from matching import explain
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        n_res = int(rng.integers(1, 8))
+        ri = np.repeat(np.arange(n_res), rng.integers(0, 80, n_res))
+        cost = rng.integers(0, int(rng.integers(1, 6)), len(ri)) / 4  # many ties
+        allowed = rng.random(len(ri)) < 0.8
+        residents = np.flatnonzero(rng.random(n_res) < 0.7)
+        solution = types.SimpleNamespace(pairs=types.SimpleNamespace(ri=ri, cost=cost, allowed=allowed),
+                                         pool=types.SimpleNamespace(res=np.zeros(n_res)))
+        want = {}
+        for r in residents.tolist():
+            edges = [e for e in np.flatnonzero((ri == r) & allowed).tolist()]
+            if edges:
+                want[r] = sorted(edges, key=lambda e: (cost[e], e))[: explain.ALTERNATIVES + 1]
+        assert explain._runner_ups(solution, residents) == want

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def _date(value: object, where: str) -> dt.date:
 
 def _tags(record: dict, key: str, where: str) -> list[str]:
     value = record.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+    if not isinstance(value, list) or not all(map(isinstance, value, repeat(str))):
         raise ValueError(f"{where}: {key} must be a list of strings, got {value!r}")
     return value
 
@@ -102,7 +103,7 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[
             raise ValueError(f"{where}: availability must be a list of slots 0-{SLOTS - 1}")
         mask = 0
         for s in slots:
-            if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < SLOTS:
+            if type(s) is not int and (isinstance(s, bool) or not isinstance(s, int)) or not 0 <= s < SLOTS:
                 raise ValueError(f"{where}: unknown availability slot {s!r} (slots are 0-{SLOTS - 1})")
             mask |= 1 << s
         travel = rec.get("max_travel_km")

@@ -69,6 +69,8 @@ def pack_tags(tag_lists: list[list[str]], vocabulary: dict[str, int]) -> np.ndar
         for tag in tags:
             mask |= bit[tag]
         masks.append(mask)
+    if words == 1:
+        return np.array(masks, dtype=np.uint64).reshape(len(masks), 1)
     low = (1 << 64) - 1
     return np.array([[(m >> (64 * w)) & low for w in range(words)] for m in masks], dtype=np.uint64).reshape(
         len(masks), words

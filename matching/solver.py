@@ -24,6 +24,7 @@ from scipy.sparse.csgraph import (
 
 DENSE_MAX_CELLS = 250_000  # rows x (places + rows) up to which "auto" solves a part densely
 BATCH_ROWS = 2_000  # small components are solved together up to this many rows
+COMPONENT_SEED_EDGES = 8  # edges per row that components are first found from
 METHODS = ("auto", "dense", "sparse")
 
 
@@ -156,6 +157,43 @@ def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: 
     return np.searchsorted(key, r[real].astype(np.int64) * len(ucols) + slot_col[c[real]])
 
 
+def _components(
+    starts: np.ndarray, lengths: np.ndarray, lrow: np.ndarray, cols: np.ndarray, n_cols: int
+) -> tuple[int, np.ndarray]:
+    """connected_components of the graph groups + columns (groups first), from a few edges per group.
+
+    The components of a few edges per group are connected in the full graph; if no other edge joins
+    two of them they are its components, else adding just the joining edges gives them. Labels come
+    out the same either way: scipy numbers components in the order of their lowest node.
+    """
+    n_groups = len(starts)
+    size = n_groups + n_cols
+
+    def label_edges(edges: np.ndarray) -> tuple[int, np.ndarray]:
+        per_group = np.bincount(lrow[edges], minlength=n_groups)
+        indptr = np.r_[0, np.cumsum(per_group), np.full(n_cols, len(edges))].astype(np.int32)
+        indices = (cols[edges] + n_groups).astype(np.int32)
+        graph = csr_matrix((np.ones(len(edges), dtype=np.int8), indices, indptr), shape=(size, size))
+        return connected_components(graph, directed=False)
+
+    few = _edges_of(starts, np.minimum(lengths, COMPONENT_SEED_EDGES))
+    if len(few) == len(cols):
+        return label_edges(few)
+    # Plus one edge of each column (any: with repeated indices one write wins), so none is left alone.
+    one_each = np.full(n_cols, -1, dtype=np.int64)
+    one_each[cols] = np.arange(len(cols))
+    seed = np.zeros(len(cols), dtype=bool)
+    seed[few] = True
+    seed[one_each[one_each >= 0]] = True
+    few = np.flatnonzero(seed)
+    n_labels, label = label_edges(few)
+    joining = np.repeat(label[:n_groups], lengths) != label[n_groups:][cols]
+    if not joining.any():
+        return n_labels, label
+    joining |= seed
+    return label_edges(np.flatnonzero(joining))
+
+
 def assign_edges(
     rows: np.ndarray,
     cols: np.ndarray,
@@ -194,10 +232,7 @@ def assign_edges(
     if method == "dense":
         penalty = unmatched_penalty(cost, n_groups)
         return np.sort(index[_solve_part(lrow, cols, cost, capacity, "dense", penalty)])
-    size = n_groups + len(capacity)
-    indptr = np.r_[0, np.cumsum(lengths), np.full(len(capacity), len(rows))]
-    graph = csr_matrix((np.ones(len(rows), dtype=np.int8), n_groups + cols, indptr), shape=(size, size))
-    n_labels, label = connected_components(graph, directed=False)
+    n_labels, label = _components(starts, lengths, lrow, cols, len(capacity))
     group_label = label[:n_groups]
     if len(np.unique(group_label)) == 1:
         penalty = unmatched_penalty(cost, n_groups)

@@ -390,11 +390,14 @@ def solve_pool(pool: Pool, method: str = "auto") -> Solution:
     locked_res[pool.locked[:, 1]] = True
     usable = pairs.allowed & (free[pairs.vi] > 0)
     open_pairs = np.flatnonzero(usable & ~locked_res[pairs.ri])
-    chosen = open_pairs[
-        solver.assign_edges(
-            pairs.ri[open_pairs], pairs.vi[open_pairs], pairs.cost[open_pairs], len(pool.res), free, method
-        )
-    ]
+    if len(open_pairs) == len(pairs.ri):  # every pair is open: no copies needed
+        chosen = solver.assign_edges(pairs.ri, pairs.vi, pairs.cost, len(pool.res), free, method)
+    else:
+        chosen = open_pairs[
+            solver.assign_edges(
+                pairs.ri[open_pairs], pairs.vi[open_pairs], pairs.cost[open_pairs], len(pool.res), free, method
+            )
+        ]
     load = locked_count + np.bincount(pairs.vi[chosen], minlength=len(pool.vols))
     funnel = np.full(len(pool.res), -1, dtype=np.int64)
     left = ~locked_res

@@ -66,34 +66,37 @@ def _edges_of(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts, lengths) + (np.arange(total) - np.repeat(offsets, lengths))
 
 
-def _slot_graph(
-    lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int,
-    dummy: np.ndarray | None, penalty: float,
-) -> csr_matrix:
-    """CSR of rows x (places + dummies): each column copied per place, a dummy ending each flagged row."""
+def _slot_graph(lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int) -> csr_matrix:
+    """CSR of rows x places: each column copied once per place."""
     # int32 indices halve the memory of the expanded graph (national pools reach ~10 M places).
     # Edges come grouped by row with columns ascending, so the copies of a row's edges are already
-    # in CSR order: no sorting, and no scattering unless dummies are interleaved.
+    # in CSR order: no sorting.
     copies = cap[lcol].astype(np.int32)
-    n_exp = int(copies.sum(dtype=np.int64))
-    first = np.cumsum(copies, dtype=np.int64) - copies
-    slot = np.repeat(((np.cumsum(cap) - cap)[lcol] - first).astype(np.int32), copies)
-    del first
+    end = np.cumsum(copies, dtype=np.int64)
+    n_exp = int(end[-1])
+    slot = np.repeat(((np.cumsum(cap) - cap)[lcol] - (end - copies)).astype(np.int32), copies)
     slot += np.arange(n_exp, dtype=np.int32)
     # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
     weight = np.repeat(cost + 1.0, copies)
-    row_len = np.bincount(lrow, weights=copies, minlength=n_rows).astype(np.int64)
-    if dummy is None:
-        return csr_matrix((weight, slot, np.r_[0, np.cumsum(row_len)]), shape=(n_rows, n_slots))
+    # Every row 0..n_rows-1 has edges: its places end where its last edge's copies end.
+    row_len = np.diff(end[np.searchsorted(lrow, np.arange(n_rows), side="right") - 1], prepend=0)
+    return csr_matrix((weight, slot, np.r_[0, np.cumsum(row_len)]), shape=(n_rows, n_slots))
+
+
+def _with_dummies(plain: csr_matrix, dummy: np.ndarray, penalty: float) -> csr_matrix:
+    """The place graph with a private "stay unmatched" column (weight U + 1) ending each flagged row."""
+    n_rows, n_slots = plain.shape
+    row_len = np.diff(plain.indptr).astype(np.int64)
     has_dummy = dummy.astype(np.int64)
     indptr = np.r_[0, np.cumsum(row_len + has_dummy)]
+    n_exp = int(plain.indptr[-1])
     indices = np.empty(n_exp + int(has_dummy.sum()), dtype=np.int32)
     data = np.empty(len(indices))
-    pos = np.arange(n_exp, dtype=np.int32)
-    pos += np.repeat((np.cumsum(has_dummy) - has_dummy).astype(np.int32)[lrow], copies)
-    indices[pos] = slot
-    data[pos] = weight
-    del pos, slot, weight
+    pos = np.arange(n_exp, dtype=np.int64)
+    pos += np.repeat(np.cumsum(has_dummy) - has_dummy, row_len)
+    indices[pos] = plain.indices
+    data[pos] = plain.data
+    del pos
     flagged = np.flatnonzero(has_dummy)
     indices[indptr[flagged + 1] - 1] = n_slots + np.arange(len(flagged))
     data[indptr[flagged + 1] - 1] = penalty + 1.0
@@ -109,7 +112,7 @@ def _sparse(
     from an exposed row by an alternating path (Dulmage-Mendelsohn). Every other row is matched in
     every maximum matching, so it needs no dummy; fewer dummies at cost U make LAPJVsp much faster.
     """
-    plain = _slot_graph(lrow, lcol, cost, n_rows, cap, n_slots, None, penalty)
+    plain = _slot_graph(lrow, lcol, cost, n_rows, cap, n_slots)
     mate = maximum_bipartite_matching(plain, perm_type="column")
     exposed = np.flatnonzero(mate < 0)
     if len(exposed) == 0:
@@ -124,10 +127,12 @@ def _sparse(
     indices = np.concatenate([plain.indices + np.int32(n_rows), place_row[has_mate].astype(np.int32), exposed.astype(np.int32)])
     search = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(size, size))
     reached = breadth_first_order(search, size - 1, directed=True, return_predecessors=False)
-    del search, plain, indices
+    del search, indices
     dummy = np.zeros(n_rows, dtype=bool)
     dummy[reached[reached < n_rows]] = True
-    return min_weight_full_bipartite_matching(_slot_graph(lrow, lcol, cost, n_rows, cap, n_slots, dummy, penalty))
+    graph = _with_dummies(plain, dummy, penalty)
+    del plain
+    return min_weight_full_bipartite_matching(graph)
 
 
 def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: np.ndarray, method: str, penalty: float) -> np.ndarray:
@@ -136,7 +141,7 @@ def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: 
     present = np.zeros(len(capacity), dtype=bool)
     present[cols] = True
     ucols = np.flatnonzero(present)
-    lcol = (np.cumsum(present) - 1)[cols]
+    lcol = cols if len(ucols) == len(capacity) else (np.cumsum(present) - 1)[cols]
     cap = capacity[ucols]
     n_slots = int(cap.sum())
     slot_col = np.repeat(np.arange(len(ucols)), cap)

@@ -280,11 +280,12 @@ def _score(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> np.nda
     return scoring.score(pool.vols, pool.res, vi, ri, km, pool.weights)
 
 
-def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pairs:
+def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, words_checked: bool = False) -> Pairs:
     """Screen candidate pairs by the hard rules, then score the survivors."""
     candidates = len(vi)
-    keep = scoring.screen(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
-    vi, ri, km = vi[keep], ri[keep], km[keep]
+    keep = scoring.screen(pool.vols, pool.res, vi, ri, km, pool.excluded_keys, words_checked)
+    if len(keep) < candidates:
+        vi, ri, km = vi[keep], ri[keep], km[keep]
     score = _score(pool, vi, ri, km)
     # Scores a hair below min_score through rounding still count as reaching it.
     allowed = score >= pool.min_score - 1e-9
@@ -293,11 +294,11 @@ def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pair
 
 def _in_reach(
     pool: Pool, residents: np.ndarray, method: str, shared_words: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(vi, ri, km) of the given residents' pairs within the available volunteers' reach.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(vi, ri, km, words_checked) of the given residents' pairs within the available volunteers' reach.
 
-    With shared_words, the grid path may already drop pairs without a shared slot or language
-    (scoring.screen drops them anyway), so their exact distances are never computed.
+    With shared_words, the grid path may already drop the pairs without a shared slot or language
+    (words_checked says whether it did), so their exact distances are never computed.
     """
     v_ok = np.flatnonzero(pool.available)
     if method == "dense" or (method == "auto" and len(v_ok) * len(residents) <= DENSE_MAX_PAIRS):
@@ -305,14 +306,14 @@ def _in_reach(
         vi = np.tile(v_ok, len(residents))
         km = geo.indexed_distance_km(pool.vols.points, pool.res.points, vi, ri)
         keep = km <= pool.vols.reach[vi]
-        return vi[keep], ri[keep], km[keep]
+        return vi[keep], ri[keep], km[keep], False
     words = scoring.shared_word_filter(pool.vols, pool.res) if shared_words else None
     if words is not None:
         words = (words[0][v_ok], words[1][residents], words[2])
     a, b, km = geo.pairs_within(
         pool.vols.points.take(v_ok), pool.vols.reach[v_ok], pool.res.points.take(residents), words
     )
-    return v_ok[a], residents[b], km
+    return v_ok[a], residents[b], km, words is not None
 
 
 def candidate_pairs(pool: Pool, method: str = "auto") -> Pairs:
@@ -324,7 +325,7 @@ def funnel_stage(pool: Pool, pairs: Pairs, residents: np.ndarray, method: str = 
     """Per given resident, how many RULES their best pair within reach passes (ALLOWED = all)."""
     if len(residents) == 0:
         return np.zeros(0, dtype=np.int64)
-    vi, ri, km = _in_reach(pool, residents, method)
+    vi, ri, km, _ = _in_reach(pool, residents, method)
     stage = scoring.hard_rule_stage(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
     reached = np.zeros(len(pool.res), dtype=np.int64)
     np.maximum.at(reached, ri, stage.astype(np.int64))

@@ -47,9 +47,20 @@ class Points:
 
 def _distance(a: Points, ia, b: Points, ib) -> np.ndarray:
     # The same operations in the same order for indexed pairs and broadcast blocks: equal bits.
-    dy = (b.lat[ib] - a.lat[ia]) * (a.half_ky[ia] + b.half_ky[ib])
-    dx = (b.lon[ib] - a.lon[ia]) * (a.half_kx[ia] + b.half_kx[ib])
-    return np.sqrt(dx * dx + dy * dy)
+    # In place, to save temporaries: dy = (lat_b - lat_a) * (ky_a + ky_b), dx likewise, then hypot.
+    dy = b.lat[ib]
+    dy -= a.lat[ia]
+    scale = a.half_ky[ia]
+    scale += b.half_ky[ib]
+    dy *= scale
+    dx = b.lon[ib]
+    dx -= a.lon[ia]
+    np.add(a.half_kx[ia], b.half_kx[ib], out=scale)
+    dx *= scale
+    dx *= dx
+    dy *= dy
+    dx += dy
+    return np.sqrt(dx, out=dx)
 
 
 def indexed_distance_km(a: Points, b: Points, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:

@@ -176,20 +176,29 @@ def shared_word_filter(vols: People, res: People) -> tuple[np.ndarray, np.ndarra
 
 
 def screen(
-    vols: People, res: People, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, excluded_keys: np.ndarray
+    vols: People, res: People, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, excluded_keys: np.ndarray,
+    words_checked: bool = False,
 ) -> np.ndarray:
-    """Indices of the pairs that pass every hard rule; the pairs must be within the volunteers' reach."""
-    word_v, word_r = _rule_words(vols), _rule_words(res)
-    if word_v is None or word_r is None:
-        return np.flatnonzero(hard_rule_stage(vols, res, vi, ri, km, excluded_keys) == len(RULES) - 1)
-    # One gather per side for the cheap rules; preferences and exclusions only where they apply.
-    gv, gr = word_v[vi], word_r[ri]
-    both = gv & gr
-    ok = (both & _SLOT_BITS) != 0
-    ok &= (both & _LANGUAGE_BITS) != 0
+    """Indices of the pairs that pass every hard rule; the pairs must be within the volunteers' reach.
+
+    words_checked: every pair is known to share a slot and a language (geo.pairs_within tested it).
+    """
+    if words_checked:
+        ok = np.ones(len(vi), dtype=bool)
+        has_pref = _has_preferences(vols)[vi] | _has_preferences(res)[ri]
+    else:
+        word_v, word_r = _rule_words(vols), _rule_words(res)
+        if word_v is None or word_r is None:
+            return np.flatnonzero(hard_rule_stage(vols, res, vi, ri, km, excluded_keys) == len(RULES) - 1)
+        # One gather per side for the cheap rules; preferences and exclusions only where they apply.
+        gv, gr = word_v[vi], word_r[ri]
+        both = gv & gr
+        ok = (both & _SLOT_BITS) != 0
+        ok &= (both & _LANGUAGE_BITS) != 0
+        has_pref = ((gv | gr) & _PREFERENCE_BIT) != 0
     if np.isfinite(res.reach).any():
         ok &= km <= res.reach[ri]
-    some = np.flatnonzero(ok & (((gv | gr) & _PREFERENCE_BIT) != 0))
+    some = np.flatnonzero(ok & has_pref)
     if len(some):
         sv, sr = vi[some], ri[some]
         ok[some] = _accepts(vols, sv, res, sr) & _accepts(res, sr, vols, sv)

@@ -163,14 +163,14 @@ def _cheapest(cost: np.ndarray, starts: np.ndarray, k: int) -> tuple[np.ndarray,
     return seg[order], pos[order]
 
 
-def _runner_ups(solution: Solution, residents: np.ndarray) -> dict[int, list[int]]:
-    """Per resident, its ALTERNATIVES + 1 cheapest allowed pairs, cheapest first (ties: volunteer order)."""
+def _runner_up_edges(solution: Solution, residents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(resident, pair) of each resident's ALTERNATIVES + 1 cheapest allowed pairs, grouped, cheapest first."""
     pairs = solution.pairs
     wanted = np.zeros(len(solution.pool.res), dtype=bool)
     wanted[residents] = True
     allowed = np.flatnonzero(pairs.allowed & wanted[pairs.ri])
     if len(allowed) == 0:
-        return {}
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     every = len(allowed) == len(pairs.ri)  # then the gathers below would only copy
     # Pairs come grouped by resident. The k-th smallest of a resident's block minima bounds its k-th
     # cheapest pair from above, so only the pairs up to that bound (ties included, order kept) need
@@ -193,39 +193,43 @@ def _runner_ups(solution: Solution, residents: np.ndarray) -> dict[int, list[int
     near_ri = ri[near]
     near_starts = np.flatnonzero(np.r_[True, near_ri[1:] != near_ri[:-1]])
     seg, pos = _cheapest(cost[near], near_starts, k)
+    return near_ri[near_starts[seg]], allowed[near[pos]]
+
+
+def _runner_ups(solution: Solution, residents: np.ndarray) -> dict[int, list[int]]:
+    """Per resident, its ALTERNATIVES + 1 cheapest allowed pairs, cheapest first (ties: volunteer order)."""
     out: dict[int, list[int]] = {}
-    for r, e in zip(near_ri[near_starts[seg]].tolist(), allowed[near[pos]].tolist()):
+    for r, e in zip(*(a.tolist() for a in _runner_up_edges(solution, residents))):
         out.setdefault(r, []).append(e)
     return out
 
 
-def _alternatives(solution: Solution, options: list[int], n: int) -> list[dict]:
+def _alternatives(solution: Solution, chosen: np.ndarray) -> dict[int, list[dict]]:
+    """Per matched resident, up to ALTERNATIVES runner-up volunteers with why each was not chosen."""
     pairs, pool = solution.pairs, solution.pool
-    chosen_v, chosen_cost = int(pairs.vi[n]), float(pairs.cost[n])
-    out = []
-    for m in options:
-        v = int(pairs.vi[m])
-        if v == chosen_v:
-            continue
-        cost = float(pairs.cost[m])
-        if cost > chosen_cost + 1e-12:
-            code = "lower_score"
-        elif solution.locked_count[v] >= pool.vols.capacity[v]:
-            code = "at_capacity_with_locked_pairs"
-        elif solution.load[v] >= pool.vols.capacity[v]:
-            code = "taken_by_other_resident"
-        else:
-            code = "tie"
-        out.append(
-            {
-                "volunteer": pool.volunteer_ids[v],
-                "score": round(float(pairs.score[m]), 2),
-                "why_not_code": code,
-                "why_not": WHY_NOT[code],
-            }
+    res_of, edge = _runner_up_edges(solution, pairs.ri[chosen])
+    chosen_of = np.zeros(len(pool.res), dtype=np.int64)
+    chosen_of[pairs.ri[chosen]] = chosen
+    n = chosen_of[res_of]
+    v = pairs.vi[edge]
+    keep = np.flatnonzero(v != pairs.vi[n])
+    res_of, edge, v, n = res_of[keep], edge[keep], v[keep], n[keep]
+    starts = np.flatnonzero(np.r_[True, res_of[1:] != res_of[:-1]])
+    rank = np.arange(len(res_of)) - np.repeat(starts, np.diff(np.r_[starts, len(res_of)]))
+    keep = np.flatnonzero(rank < ALTERNATIVES)
+    res_of, edge, v, n = res_of[keep], edge[keep], v[keep], n[keep]
+    capacity = pool.vols.capacity[v]
+    code = np.where(
+        pairs.cost[edge] > pairs.cost[n] + 1e-12, 0,
+        np.where(solution.locked_count[v] >= capacity, 1, np.where(solution.load[v] >= capacity, 2, 3)),
+    )
+    names = [(c, WHY_NOT[c]) for c in ("lower_score", "at_capacity_with_locked_pairs", "taken_by_other_resident", "tie")]
+    out: dict[int, list[dict]] = {}
+    ids = pool.volunteer_ids
+    for r, vol, score, c in zip(res_of.tolist(), v.tolist(), pairs.score[edge].tolist(), code.tolist()):
+        out.setdefault(r, []).append(
+            {"volunteer": ids[vol], "score": round(score, 2), "why_not_code": names[c][0], "why_not": names[c][1]}
         )
-        if len(out) == ALTERNATIVES:
-            break
     return out
 
 
@@ -240,10 +244,10 @@ def describe(solution: Solution) -> dict:
     """The JSON-ready result: pairs in resident order, unmatched residents, stats."""
     pool, pairs, locked = solution.pool, solution.pairs, solution.locked_pairs
     chosen = solution.chosen
-    by_resident = _runner_ups(solution, pairs.ri[chosen])
+    alternatives = _alternatives(solution, chosen)
     records = _pair_records(solution, pairs, chosen, locked=False)
-    for record, n, r in zip(records, chosen.tolist(), pairs.ri[chosen].tolist()):
-        record["alternatives"] = _alternatives(solution, by_resident.get(r, []), n)
+    for record, r in zip(records, pairs.ri[chosen].tolist()):
+        record["alternatives"] = alternatives.get(r, [])
     locked_records = _pair_records(solution, locked, np.arange(len(locked.vi)), locked=True)
     resident_of = np.concatenate([pairs.ri[chosen], locked.ri]).tolist()
     entries = sorted(zip(resident_of, records + locked_records), key=lambda e: e[0])

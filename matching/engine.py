@@ -52,21 +52,22 @@ class Pairs:
 # ---------------------------------------------------------------- validation and parsing
 
 
-def _number(value: object, where: str, *, allow_none: bool = False) -> float | None:
+def _number(value: object, where: str, field: str = "", *, allow_none: bool = False) -> float | None:
+    # where + field name the value in the message; joined only on error (this runs per record).
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{where} must be a finite number, got {value!r}")
+    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, (int, float))) or not math.isfinite(value):
+        raise ValueError(f"{where}{field} must be a finite number, got {value!r}")
     return float(value)
 
 
-def _date(value: object, where: str) -> dt.date:
+def _date(value: object, where: str, field: str = "") -> dt.date:
     if not isinstance(value, str):
-        raise ValueError(f"{where} must be an ISO date 'YYYY-MM-DD', got {value!r}")
+        raise ValueError(f"{where}{field} must be an ISO date 'YYYY-MM-DD', got {value!r}")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{where} must be an ISO date 'YYYY-MM-DD', got {value!r}") from None
+        raise ValueError(f"{where}{field} must be an ISO date 'YYYY-MM-DD', got {value!r}") from None
 
 
 def _tags(record: dict, key: str, where: str) -> list[str]:
@@ -94,8 +95,8 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[
             raise ValueError(f"duplicate {kind} id {rid!r}")
         seen.add(rid)
         where = f"{kind} {rid!r}"
-        lat = _number(rec.get("lat"), f"{where}: lat")
-        lon = _number(rec.get("lon"), f"{where}: lon")
+        lat = _number(rec.get("lat"), where, ": lat")
+        lon = _number(rec.get("lon"), where, ": lon")
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ValueError(f"{where}: coordinates out of range ({lat}, {lon})")
         slots = rec.get("availability") or []
@@ -108,7 +109,7 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[
             mask |= 1 << s
         travel = rec.get("max_travel_km")
         if side == "volunteers" or travel is not None:
-            travel = _number(travel, f"{where}: max_travel_km")
+            travel = _number(travel, where, ": max_travel_km")
             if travel <= 0:
                 raise ValueError(f"{where}: max_travel_km must be > 0, got {travel}")
         capacity = rec.get("capacity", 1) if side == "volunteers" else 1
@@ -133,13 +134,13 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[
             not isinstance(pref_gender, list) or not all(isinstance(g, str) for g in pref_gender)
         ):
             raise ValueError(f"{where}: prefers.gender must be a string, a list of strings or null")
-        min_age = _number(prefers.get("min_age"), f"{where}: prefers.min_age", allow_none=True)
-        max_age = _number(prefers.get("max_age"), f"{where}: prefers.max_age", allow_none=True)
+        min_age = _number(prefers.get("min_age"), where, ": prefers.min_age", allow_none=True)
+        max_age = _number(prefers.get("max_age"), where, ": prefers.max_age", allow_none=True)
         if min_age is not None and max_age is not None and min_age > max_age:
             raise ValueError(f"{where}: prefers.min_age {min_age} > prefers.max_age {max_age}")
         waiting = 0.0
         if side == "residents" and rec.get("waiting_since") is not None:
-            waiting = max(0.0, float((today - _date(rec["waiting_since"], f"{where}: waiting_since")).days))
+            waiting = max(0.0, float((today - _date(rec["waiting_since"], where, ": waiting_since")).days))
         parsed.append(
             {
                 "lat": lat,

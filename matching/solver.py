@@ -71,13 +71,21 @@ def _slot_graph(lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: in
     # int32 indices halve the memory of the expanded graph (national pools reach ~10 M places).
     # Edges come grouped by row with columns ascending, so the copies of a row's edges are already
     # in CSR order: no sorting.
-    copies = cap[lcol].astype(np.int32)
+    copies = cap.astype(np.int32)[lcol]
     end = np.cumsum(copies, dtype=np.int64)
     n_exp = int(end[-1])
-    slot = np.repeat(((np.cumsum(cap) - cap)[lcol] - (end - copies)).astype(np.int32), copies)
+    if n_exp >= 2**31:
+        raise ValueError(f"too many places x pairs for int32 indices: {n_exp}")
+    end = end.astype(np.int32)
+    # Place of copy k of edge e = first place of its column + k = that + position - first position of e.
+    slot = (np.cumsum(cap) - cap).astype(np.int32)[lcol]
+    slot -= end
+    slot += copies
+    slot = np.repeat(slot, copies)
     slot += np.arange(n_exp, dtype=np.int32)
     # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
-    weight = np.repeat(cost + 1.0, copies)
+    weight = np.repeat(cost, copies)
+    weight += 1.0
     # Every row 0..n_rows-1 has edges: its places end where its last edge's copies end.
     row_len = np.diff(end[np.searchsorted(lrow, np.arange(n_rows), side="right") - 1], prepend=0)
     return csr_matrix((weight, slot, np.r_[0, np.cumsum(row_len)]), shape=(n_rows, n_slots))

@@ -17,6 +17,7 @@ from matching import explain, geo, scoring, solver
 from matching.scoring import ALLOWED, DEFAULT_WEIGHTS, RULES, SLOTS, People
 
 DENSE_MAX_PAIRS = 40_000  # volunteers x residents up to which every pair is a candidate
+EVAL_CHUNK_PAIRS = 200_000  # grid pairs screened and scored at once (a few MB per array: cache-sized)
 
 
 @dataclass(frozen=True)
@@ -281,16 +282,25 @@ def _score(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> np.nda
     return scoring.score(pool.vols, pool.res, vi, ri, km, pool.weights)
 
 
-def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, words_checked: bool = False) -> Pairs:
-    """Screen candidate pairs by the hard rules, then score the survivors."""
-    candidates = len(vi)
+def _screened(
+    pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, words_checked: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(vi, ri, km, score) of the pairs that pass the hard rules (min_score aside)."""
     keep = scoring.screen(pool.vols, pool.res, vi, ri, km, pool.excluded_keys, words_checked)
-    if len(keep) < candidates:
+    if len(keep) < len(vi):
         vi, ri, km = vi[keep], ri[keep], km[keep]
-    score = _score(pool, vi, ri, km)
+    return vi, ri, km, _score(pool, vi, ri, km)
+
+
+def _pairs(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, score: np.ndarray, candidates: int) -> Pairs:
     # Scores a hair below min_score through rounding still count as reaching it.
     allowed = score >= pool.min_score - 1e-9
     return Pairs(vi, ri, km, score, scoring.score_to_cost(score), allowed, candidates)
+
+
+def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, words_checked: bool = False) -> Pairs:
+    """Screen candidate pairs by the hard rules, then score the survivors."""
+    return _pairs(pool, *_screened(pool, vi, ri, km, words_checked), len(vi))
 
 
 def _in_reach(
@@ -319,7 +329,25 @@ def _in_reach(
 
 def candidate_pairs(pool: Pool, method: str = "auto") -> Pairs:
     """Pairs within the volunteers' reach, grouped by resident, evaluated (all pairs when small or dense)."""
-    return evaluate(pool, *_in_reach(pool, np.arange(len(pool.res)), method, shared_words=True))
+    v_ok = np.flatnonzero(pool.available)
+    if method == "dense" or (method == "auto" and len(v_ok) * len(pool.res) <= DENSE_MAX_PAIRS) or not len(v_ok):
+        return evaluate(pool, *_in_reach(pool, np.arange(len(pool.res)), method, shared_words=True))
+    # The grid's chunks are screened and scored while they are still in the cache.
+    words = scoring.shared_word_filter(pool.vols, pool.res)
+    if words is not None:
+        words = (words[0][v_ok], words[1], words[2])
+    every = len(v_ok) == len(pool.vols)
+    chunks, candidates = [], 0
+    for a, ri, km in geo.iter_pairs_within(
+        pool.vols.points.take(v_ok), pool.vols.reach[v_ok], pool.res.points, words, min_pairs=EVAL_CHUNK_PAIRS
+    ):
+        candidates += len(a)
+        chunks.append(_screened(pool, a if every else v_ok[a], ri, km, words is not None))
+    if not chunks:
+        return evaluate(pool, *(np.empty(0, np.int64),) * 2, np.empty(0), words is not None)
+    columns = [c[0] if len(chunks) == 1 else np.concatenate(c) for c in zip(*chunks)]
+    del chunks
+    return _pairs(pool, *columns, candidates)
 
 
 def funnel_stage(pool: Pool, pairs: Pairs, residents: np.ndarray, method: str = "auto") -> np.ndarray:

@@ -7,6 +7,7 @@ projection at the pair's mean latitude to ~1e-7 and the geodesic to < 1 m within
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,6 +92,25 @@ def pairs_within(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All (i, j, km) with distance(a_i, b_j) <= reach_a[i], grouped by j, i ascending in a group.
 
+    The chunks of iter_pairs_within joined; see there.
+    """
+    chunks = list(iter_pairs_within(a, reach_a, b, words))
+    if not chunks:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    if len(chunks) == 1:
+        return chunks[0]
+    return tuple(np.concatenate(part) for part in zip(*chunks))  # type: ignore[return-value]
+
+
+def iter_pairs_within(
+    a: Points, reach_a: np.ndarray, b: Points,
+    words: tuple[np.ndarray, np.ndarray, tuple[int, ...]] | None = None,
+    min_pairs: int = 0,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Chunks (i, j, km) of the pairs with distance(a_i, b_j) <= reach_a[i]; joined, they are grouped
+    by j, with i ascending in a group. A chunk holds whole groups and at least min_pairs pairs (but
+    the last), so that callers can process it while it is still in the cache.
+
     A grid of cells as wide as the longest reach (on a plane projected at one latitude, widened by
     the projection's stretch over the data's latitudes): each cell of b-points is compared with the
     a-points of its 3 x 3 neighbourhood only, so the work follows the pairs in reach, not
@@ -99,9 +119,8 @@ def pairs_within(
     of some mask, before their exact distance is computed.
     """
     reach_a = np.asarray(reach_a, dtype=np.float64)
-    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
     if len(a.lat) == 0 or len(b.lat) == 0:
-        return empty
+        return
     lat_a, lat_b = np.degrees(a.lat), np.degrees(b.lat)
     lon_a, lon_b = np.degrees(a.lon), np.degrees(b.lon)
     lats = np.concatenate([lat_a, lat_b])
@@ -134,6 +153,7 @@ def pairs_within(
         masks = [np.uint64(m) for m in masks]
     offsets = np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
     out_a, out_b, out_km = [], [], []
+    pending = 0
     for key, start, end in zip(b_cells.tolist(), b_start.tolist(), b_end.tolist()):
         near_keys = key + offsets
         lo = np.searchsorted(sorted_key_a, near_keys, side="left")
@@ -164,10 +184,18 @@ def pairs_within(
             ib = block[rows]
             km = _distance(near_pts, cols, b, ib)
             keep = km <= near_reach[cols]
+            # The same test as for indexed pairs (km <= reach) with the same arithmetic: both paths agree.
+            keep = np.flatnonzero(keep)
             out_b.append(ib[keep])
             out_a.append(near[cols[keep]])
             out_km.append(km[keep])
-    if not out_a:
-        return empty
-    # The same test as for indexed pairs (km <= reach) with the same arithmetic: both paths agree.
-    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_km)
+            pending += len(keep)
+            if pending >= min_pairs:
+                yield _joined(out_a), _joined(out_b), _joined(out_km)
+                out_a, out_b, out_km, pending = [], [], [], 0
+    if out_a:
+        yield _joined(out_a), _joined(out_b), _joined(out_km)
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)

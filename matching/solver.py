@@ -72,11 +72,10 @@ def _slot_graph(lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: in
     # Edges come grouped by row with columns ascending, so the copies of a row's edges are already
     # in CSR order: no sorting.
     copies = cap.astype(np.int32)[lcol]
-    end = np.cumsum(copies, dtype=np.int64)
-    n_exp = int(end[-1])
+    n_exp = int(copies.sum(dtype=np.int64))
     if n_exp >= 2**31:
         raise ValueError(f"too many places x pairs for int32 indices: {n_exp}")
-    end = end.astype(np.int32)
+    end = np.cumsum(copies, dtype=np.int32)
     # Place of copy k of edge e = first place of its column + k = that + position - first position of e.
     slot = (np.cumsum(cap) - cap).astype(np.int32)[lcol]
     slot -= end
@@ -207,6 +206,11 @@ def _components(
     return label_edges(np.flatnonzero(joining))
 
 
+def _input_order(index: np.ndarray | None, chosen: np.ndarray) -> np.ndarray:
+    """The chosen edges as sorted positions in the caller's arrays."""
+    return np.sort(chosen if index is None else index[chosen])
+
+
 def assign_edges(
     rows: np.ndarray,
     cols: np.ndarray,
@@ -223,33 +227,37 @@ def assign_edges(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     _check_edges(rows, cols, cost, n_rows, capacity)
-    index = np.flatnonzero(capacity[cols] > 0)
-    if len(index) < len(rows):
+    positive = capacity[cols] > 0
+    index = None  # positions of the kept edges in the input; None: all, in input order
+    if not positive.all():
+        index = np.flatnonzero(positive)
         rows, cols, cost = rows[index], cols[index], cost[index]
+    del positive
     if len(rows) == 0:
         return np.empty(0, dtype=np.int64)
     # Canonical order: grouped by row, columns ascending in a group. Callers that already deliver
     # it (the engine does) skip the sort.
     starts, lengths = _groups(rows)
-    lrow = np.repeat(np.arange(len(starts)), lengths)
-    key = lrow * len(capacity) + cols
-    if len(np.unique(rows[starts])) != len(starts) or (np.diff(key) <= 0).any():
+    ascending = np.diff(cols) > 0
+    ascending[starts[1:] - 1] = True  # a new group may start anywhere
+    if len(np.unique(rows[starts])) != len(starts) or not ascending.all():
         order = np.lexsort((cols, rows))
         if (np.diff(rows[order] * len(capacity) + cols[order]) == 0).any():
             raise ValueError("an edge (row, column) occurs more than once")
-        index = index[order]
+        index = order if index is None else index[order]
         rows, cols, cost = rows[order], cols[order], cost[order]
         starts, lengths = _groups(rows)
-        lrow = np.repeat(np.arange(len(starts)), lengths)
+    del ascending
+    lrow = np.repeat(np.arange(len(starts), dtype=np.int32), lengths)
     n_groups = len(starts)
     if method == "dense":
         penalty = unmatched_penalty(cost, n_groups)
-        return np.sort(index[_solve_part(lrow, cols, cost, capacity, "dense", penalty)])
+        return _input_order(index, _solve_part(lrow, cols, cost, capacity, "dense", penalty))
     n_labels, label = _components(starts, lengths, lrow, cols, len(capacity))
     group_label = label[:n_groups]
     if len(np.unique(group_label)) == 1:
         penalty = unmatched_penalty(cost, n_groups)
-        return np.sort(index[_solve_part(lrow, cols, cost, capacity, method, penalty)])
+        return _input_order(index, _solve_part(lrow, cols, cost, capacity, method, penalty))
     # Components are independent, so several small ones can share a solve; U only has to exceed
     # what the largest of them needs (costs are bounded over the whole instance).
     comp_rows = np.bincount(group_label, minlength=n_labels)
@@ -266,13 +274,18 @@ def assign_edges(
     cmin, cmax = float(cost.min()), float(cost.max())
     chosen = []
     for b in range(batch + 1):
-        gs = group_order[bounds[b] : bounds[b + 1]]
-        part = _edges_of(starts[gs], lengths[gs])
+        gs = group_order[bounds[b] : bounds[b + 1]]  # ascending: the sort is stable
+        if 4 * int(lengths[gs].sum()) > len(cols):  # a big part: a mask is cheaper than index arithmetic
+            in_part = np.zeros(n_groups, dtype=bool)
+            in_part[gs] = True
+            part = np.flatnonzero(np.repeat(in_part, lengths))
+        else:
+            part = _edges_of(starts[gs], lengths[gs])
         largest = int(comp_rows[np.unique(group_label[gs])].max())
         penalty = largest * (cmax - cmin) + max(cmax, 0.0) + 1.0
         local_row = np.repeat(np.arange(len(gs)), lengths[gs])
         chosen.append(part[_solve_part(local_row, cols[part], cost[part], capacity, method, penalty)])
-    return np.sort(index[np.concatenate(chosen)])
+    return _input_order(index, np.concatenate(chosen))
 
 
 def assign(cost: np.ndarray, capacity: np.ndarray | None = None, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:

@@ -148,9 +148,17 @@ def iter_pairs_within(
     ax, ay = xy_a[:, 0].astype(np.float32), xy_a[:, 1].astype(np.float32)
     bx, by = xy_b[:, 0].astype(np.float32), xy_b[:, 1].astype(np.float32)
     loose2 = ((reach_a * stretch + 1e-3) ** 2).astype(np.float32)
+    groups: list[tuple[np.ndarray, np.ndarray]] = []  # per mask: its bits of each a- and b-point
     if words is not None:
         words_a, words_b, masks = words
-        masks = [np.uint64(m) for m in masks]
+        for mask in masks:
+            shift = np.uint64((mask & -mask).bit_length() - 1)
+            ga = (words_a & np.uint64(mask)) >> shift
+            gb = (words_b & np.uint64(mask)) >> shift
+            # The narrowest type that holds the bits in use: fewer bytes per compared pair.
+            top = int(max(ga.max(initial=0), gb.max(initial=0)))
+            kind = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if top <= np.iinfo(t).max)
+            groups.append((ga.astype(kind), gb.astype(kind)))
     offsets = np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
     out_a, out_b, out_km = [], [], []
     pending = 0
@@ -164,8 +172,7 @@ def iter_pairs_within(
         # Gathered once per cell: the exact distances below read these small arrays, not the big ones.
         near_pts, near_reach = a.take(near), reach_a[near]
         near_x, near_y, near_loose2 = ax[near], ay[near], loose2[near]
-        if words is not None:
-            near_words = words_a[near]
+        near_groups = [(ga[near], gb) for ga, gb in groups]
         here = order_b[start:end]
         step = max(1, BLOCK_CELLS // len(near))
         for s in range(0, len(here), step):
@@ -176,10 +183,8 @@ def iter_pairs_within(
             dy *= dy
             dx += dy
             ok = dx <= near_loose2[None, :]
-            if words is not None:
-                both = words_b[block, None] & near_words[None, :]
-                for mask in masks:
-                    ok &= (both & mask) != 0
+            for ga, gb in near_groups:
+                ok &= (gb[block, None] & ga[None, :]) != 0
             rows, cols = np.nonzero(ok)
             ib = block[rows]
             km = _distance(near_pts, cols, b, ib)

@@ -185,7 +185,8 @@ def screen(
     """
     if words_checked:
         ok = np.ones(len(vi), dtype=bool)
-        has_pref = _has_preferences(vols)[vi] | _has_preferences(res)[ri]
+        has_pref = _has_preferences(vols).take(vi)
+        has_pref |= _has_preferences(res).take(ri)
     else:
         word_v, word_r = _rule_words(vols), _rule_words(res)
         if word_v is None or word_r is None:
@@ -197,7 +198,7 @@ def screen(
         ok &= (both & _LANGUAGE_BITS) != 0
         has_pref = ((gv | gr) & _PREFERENCE_BIT) != 0
     if np.isfinite(res.reach).any():
-        ok &= km <= res.reach[ri]
+        ok &= km <= res.reach.take(ri)
     some = np.flatnonzero(ok & has_pref)
     if len(some):
         sv, sr = vi[some], ri[some]
@@ -243,8 +244,11 @@ def _overlap_points(a: np.ndarray, b: np.ndarray, vi: np.ndarray, ri: np.ndarray
     """scale * _overlap per pair, looked up in a table of (shared, smaller size): the same float ops."""
     size_a, size_b = np.bitwise_count(a).sum(axis=1), np.bitwise_count(b).sum(axis=1)
     k = int(max(size_a.max(initial=0), size_b.max(initial=0))) + 1
+    # ndarray.take: the same gather as fancy indexing, with less overhead per element.
     if a.shape[1] == 1:
-        shared = np.bitwise_count(a[vi, 0] & b[ri, 0])
+        shared = np.ascontiguousarray(a[:, 0]).take(vi)
+        shared &= np.ascontiguousarray(b[:, 0]).take(ri)
+        shared = np.bitwise_count(shared)
     else:
         shared = np.bitwise_count(a[vi] & b[ri]).sum(axis=1)
     if k > 1024:  # a huge vocabulary: the formula, not a k x k table
@@ -253,7 +257,7 @@ def _overlap_points(a: np.ndarray, b: np.ndarray, vi: np.ndarray, ri: np.ndarray
     table = scale * _overlap(steps[:, None], steps[None, :], steps[None, :])
     index = shared.astype(np.int32)
     index *= k
-    index += np.minimum(size_a.astype(np.int32)[vi], size_b.astype(np.int32)[ri])
+    index += np.minimum(size_a.astype(np.int32).take(vi), size_b.astype(np.int32).take(ri))
     return table.ravel().take(index)
 
 
@@ -267,16 +271,16 @@ def score(
     out += _overlap_points(vols.activities, res.activities, vi, ri, scale["activities"])
     slots_v, slots_r = vols.slots.astype(np.uint64)[:, None], res.slots.astype(np.uint64)[:, None]
     out += _overlap_points(slots_v, slots_r, vi, ri, scale["availability"])
-    reach = vols.reach[vi]
+    reach = vols.reach.take(vi)
     if np.isfinite(res.reach).any():
-        np.minimum(reach, res.reach[ri], out=reach)
+        np.minimum(reach, res.reach.take(ri), out=reach)
     part = np.divide(km, reach, out=reach)
     np.subtract(1.0, part, out=part)
     np.clip(part, 0.0, 1.0, out=part)
     part *= scale["distance"]
     out += part
     days = res.waiting_days
-    out += (scale["waiting"] * (days / (days + WAITING_HALF_DAYS)))[ri]
+    out += (scale["waiting"] * (days / (days + WAITING_HALF_DAYS))).take(ri)
     return out
 
 

@@ -249,16 +249,16 @@ def describe(solution: Solution) -> dict:
     for record, r in zip(records, pairs.ri[chosen].tolist()):
         record["alternatives"] = alternatives.get(r, [])
     locked_records = _pair_records(solution, locked, np.arange(len(locked.vi)), locked=True)
-    resident_of = np.concatenate([pairs.ri[chosen], locked.ri]).tolist()
-    entries = sorted(zip(resident_of, records + locked_records), key=lambda e: e[0])
+    resident_of = np.concatenate([pairs.ri[chosen], locked.ri])
+    every = records + locked_records
+    records = [every[i] for i in np.argsort(resident_of, kind="stable").tolist()]
     matched = np.zeros(len(pool.res), dtype=bool)
-    matched[np.asarray(resident_of, dtype=np.int64)] = True
+    matched[resident_of] = True
     left = np.flatnonzero(~matched)
     unmatched = [
         {"resident": pool.resident_ids[r], "reason": code, "text": UNMATCHED_REASONS[code]}
         for r, code in zip(left.tolist(), unmatched_reasons(solution, left))
     ]
-    records = [e[1] for e in entries]
     total = sum(p["cost"] for p in records)
     return {
         "pairs": records,

@@ -63,11 +63,16 @@ def pack_tags(tag_lists: list[list[str]], vocabulary: dict[str, int]) -> np.ndar
     """Bit-pack tag lists into a (n, words) uint64 matrix, one bit per vocabulary entry."""
     words = max(1, -(-len(vocabulary) // 64))
     bit = {tag: 1 << i for tag, i in vocabulary.items()}
+    known: dict[tuple[str, ...], int] = {}  # many people share a tag list (languages, activities)
     masks = []
     for tags in tag_lists:
-        mask = 0
-        for tag in tags:
-            mask |= bit[tag]
+        key = tuple(tags)
+        mask = known.get(key)
+        if mask is None:
+            mask = 0
+            for tag in tags:
+                mask |= bit[tag]
+            known[key] = mask
         masks.append(mask)
     if words == 1:
         return np.array(masks, dtype=np.uint64).reshape(len(masks), 1)

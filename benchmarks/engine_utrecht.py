@@ -105,7 +105,7 @@ def main() -> None:
 
     stats = result["stats"]
     print(f"# Utrecht scale: {args.volunteers} volunteers x {args.residents} residents, homes: {homes}")
-    print(f"# pairs within the volunteers' reach {pairs.candidates:,}, passing the hard rules {len(pairs.vi):,}, "
+    print(f"# pairs within the volunteers' reach sharing a slot and a language {pairs.candidates:,}, passing every hard rule {len(pairs.vi):,}, "
           f"allowed {stats['allowed_pairs']:,} "
           f"({stats['allowed_pairs'] / n_pairs:.1%} of all pairs), seed {args.seed}")
     print(f"# 1-minute load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall-clock time includes "

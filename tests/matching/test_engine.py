@@ -382,3 +382,18 @@ def test_runner_ups_are_the_cheapest_pairs_ties_in_order(seed):
             if edges:
                 want[r] = sorted(edges, key=lambda e: (cost[e], e))[: explain.ALTERNATIVES + 1]
         assert explain._runner_ups(solution, residents) == want
+
+
+@pytest.mark.parametrize("languages", [2, 70])
+def test_grid_and_all_pairs_give_the_same_output(languages):
+    # The grid path drops pairs without a shared slot or language early (when the rule words fit
+    # one uint64) and screens and scores in chunks; every pair path must give identical output.
+    p = random_pool(3, 120, 150)
+    rng = np.random.default_rng(languages)
+    for record in p["volunteers"] + p["residents"]:
+        record["languages"] = sorted({record["languages"][0], f"l{int(rng.integers(0, languages))}"})
+    p["excluded"] = [[p["volunteers"][i]["id"], p["residents"][i]["id"]] for i in range(0, 100, 7)]
+    grid, every = engine.solve(copy.deepcopy(p), method="sparse"), engine.solve(copy.deepcopy(p), method="dense")
+    grid["stats"]["seconds"] = every["stats"]["seconds"] = 0
+    assert grid["stats"]["matched"] > 0
+    assert grid == every

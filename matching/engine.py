@@ -47,7 +47,7 @@ class Pairs:
     score: np.ndarray
     cost: np.ndarray
     allowed: np.ndarray  # bool: score >= min_score
-    candidates: int  # pairs screened: within the volunteers' reach (and, on the grid path, sharing a slot and a language)
+    candidates: int  # pairs screened: in the volunteers' reach (grid path: sharing a slot and a language)
 
 
 # ---------------------------------------------------------------- validation and parsing
@@ -57,7 +57,9 @@ def _number(value: object, where: str, field: str = "", *, allow_none: bool = Fa
     # where + field name the value in the message; joined only on error (this runs per record).
     if value is None and allow_none:
         return None
-    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, (int, float))) or not math.isfinite(value):
+    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ValueError(f"{where}{field} must be a finite number, got {value!r}")
+    if not math.isfinite(value):
         raise ValueError(f"{where}{field} must be a finite number, got {value!r}")
     return float(value)
 

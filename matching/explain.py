@@ -223,7 +223,8 @@ def _alternatives(solution: Solution, chosen: np.ndarray) -> dict[int, list[dict
         pairs.cost[edge] > pairs.cost[n] + 1e-12, 0,
         np.where(solution.locked_count[v] >= capacity, 1, np.where(solution.load[v] >= capacity, 2, 3)),
     )
-    names = [(c, WHY_NOT[c]) for c in ("lower_score", "at_capacity_with_locked_pairs", "taken_by_other_resident", "tie")]
+    codes = ("lower_score", "at_capacity_with_locked_pairs", "taken_by_other_resident", "tie")
+    names = [(c, WHY_NOT[c]) for c in codes]
     out: dict[int, list[dict]] = {}
     ids = pool.volunteer_ids
     for r, vol, score, c in zip(res_of.tolist(), v.tolist(), pairs.score[edge].tolist(), code.tolist()):

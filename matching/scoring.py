@@ -257,7 +257,8 @@ def _overlap_points(a: np.ndarray, b: np.ndarray, vi: np.ndarray, ri: np.ndarray
     else:
         shared = np.bitwise_count(a[vi] & b[ri]).sum(axis=1)
     if k > 1024:  # a huge vocabulary: the formula, not a k x k table
-        return scale * _overlap(shared.astype(np.float64), size_a[vi].astype(np.float64), size_b[ri].astype(np.float64))
+        sizes = size_a[vi].astype(np.float64), size_b[ri].astype(np.float64)
+        return scale * _overlap(shared.astype(np.float64), *sizes)
     steps = np.arange(k, dtype=np.float64)
     table = scale * _overlap(steps[:, None], steps[None, :], steps[None, :])
     index = shared.astype(np.int32)

@@ -66,7 +66,9 @@ def _edges_of(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts, lengths) + (np.arange(total) - np.repeat(offsets, lengths))
 
 
-def _slot_graph(lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int) -> csr_matrix:
+def _slot_graph(
+    lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int
+) -> csr_matrix:
     """CSR of rows x places: each column copied once per place."""
     # int32 indices halve the memory of the expanded graph (national pools reach ~10 M places).
     # Edges come grouped by row with columns ascending, so the copies of a row's edges are already

@@ -152,7 +152,7 @@ def main() -> None:
     sizes = np.sort(sizes[sizes > 0])[::-1]
 
     print(f"# National scale: {args.size:,} volunteers x {args.size:,} residents over {'all Dutch postcode areas (NL.txt)' if NL_TXT.exists() else 'Utrecht box'}, seed {args.seed} (pool built in {made:.0f} s)")
-    print(f"# candidate pairs in reach {pairs.candidates:,}; allowed pairs {len(ok):,}; components {len(sizes):,}, "
+    print(f"# pairs in reach sharing a slot and a language {pairs.candidates:,}; allowed pairs {len(ok):,}; components {len(sizes):,}, "
           f"largest {sizes[0]:,} residents, next {', '.join(str(s) for s in sizes[1:4])}")
     print()
     print("| what | value |")

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from matching import explain, geo, scoring, solver
 from matching.scoring import ALLOWED, DEFAULT_WEIGHTS, RULES, SLOTS, People
 
 DENSE_MAX_PAIRS = 40_000  # volunteers x residents up to which every pair is a candidate
+EVAL_CHUNK_PAIRS = 200_000  # grid pairs screened and scored at once (a few MB per array: cache-sized)
 
 
 @dataclass(frozen=True)
@@ -45,32 +47,35 @@ class Pairs:
     score: np.ndarray
     cost: np.ndarray
     allowed: np.ndarray  # bool: score >= min_score
-    candidates: int  # pairs within the volunteers' reach that were screened
+    candidates: int  # pairs screened: in the volunteers' reach (grid path: sharing a slot and a language)
 
 
 # ---------------------------------------------------------------- validation and parsing
 
 
-def _number(value: object, where: str, *, allow_none: bool = False) -> float | None:
+def _number(value: object, where: str, field: str = "", *, allow_none: bool = False) -> float | None:
+    # where + field name the value in the message; joined only on error (this runs per record).
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{where} must be a finite number, got {value!r}")
+    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ValueError(f"{where}{field} must be a finite number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{where}{field} must be a finite number, got {value!r}")
     return float(value)
 
 
-def _date(value: object, where: str) -> dt.date:
+def _date(value: object, where: str, field: str = "") -> dt.date:
     if not isinstance(value, str):
-        raise ValueError(f"{where} must be an ISO date 'YYYY-MM-DD', got {value!r}")
+        raise ValueError(f"{where}{field} must be an ISO date 'YYYY-MM-DD', got {value!r}")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{where} must be an ISO date 'YYYY-MM-DD', got {value!r}") from None
+        raise ValueError(f"{where}{field} must be an ISO date 'YYYY-MM-DD', got {value!r}") from None
 
 
 def _tags(record: dict, key: str, where: str) -> list[str]:
     value = record.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+    if not isinstance(value, list) or not all(map(isinstance, value, repeat(str))):
         raise ValueError(f"{where}: {key} must be a list of strings, got {value!r}")
     return value
 
@@ -93,8 +98,8 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[
             raise ValueError(f"duplicate {kind} id {rid!r}")
         seen.add(rid)
         where = f"{kind} {rid!r}"
-        lat = _number(rec.get("lat"), f"{where}: lat")
-        lon = _number(rec.get("lon"), f"{where}: lon")
+        lat = _number(rec.get("lat"), where, ": lat")
+        lon = _number(rec.get("lon"), where, ": lon")
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ValueError(f"{where}: coordinates out of range ({lat}, {lon})")
         slots = rec.get("availability") or []
@@ -102,12 +107,12 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[
             raise ValueError(f"{where}: availability must be a list of slots 0-{SLOTS - 1}")
         mask = 0
         for s in slots:
-            if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < SLOTS:
+            if type(s) is not int and (isinstance(s, bool) or not isinstance(s, int)) or not 0 <= s < SLOTS:
                 raise ValueError(f"{where}: unknown availability slot {s!r} (slots are 0-{SLOTS - 1})")
             mask |= 1 << s
         travel = rec.get("max_travel_km")
         if side == "volunteers" or travel is not None:
-            travel = _number(travel, f"{where}: max_travel_km")
+            travel = _number(travel, where, ": max_travel_km")
             if travel <= 0:
                 raise ValueError(f"{where}: max_travel_km must be > 0, got {travel}")
         capacity = rec.get("capacity", 1) if side == "volunteers" else 1
@@ -132,13 +137,13 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[
             not isinstance(pref_gender, list) or not all(isinstance(g, str) for g in pref_gender)
         ):
             raise ValueError(f"{where}: prefers.gender must be a string, a list of strings or null")
-        min_age = _number(prefers.get("min_age"), f"{where}: prefers.min_age", allow_none=True)
-        max_age = _number(prefers.get("max_age"), f"{where}: prefers.max_age", allow_none=True)
+        min_age = _number(prefers.get("min_age"), where, ": prefers.min_age", allow_none=True)
+        max_age = _number(prefers.get("max_age"), where, ": prefers.max_age", allow_none=True)
         if min_age is not None and max_age is not None and min_age > max_age:
             raise ValueError(f"{where}: prefers.min_age {min_age} > prefers.max_age {max_age}")
         waiting = 0.0
         if side == "residents" and rec.get("waiting_since") is not None:
-            waiting = max(0.0, float((today - _date(rec["waiting_since"], f"{where}: waiting_since")).days))
+            waiting = max(0.0, float((today - _date(rec["waiting_since"], where, ": waiting_since")).days))
         parsed.append(
             {
                 "lat": lat,
@@ -276,46 +281,82 @@ def parse(problem: dict) -> Pool:
 
 
 def _score(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> np.ndarray:
-    score = np.zeros(len(vi))
-    for part in scoring.score_parts(pool.vols, pool.res, vi, ri, km, pool.weights).values():
-        score += part
-    return score
+    return scoring.score(pool.vols, pool.res, vi, ri, km, pool.weights)
 
 
-def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> Pairs:
-    """Screen candidate pairs by the hard rules, then score the survivors."""
-    candidates = len(vi)
-    keep = scoring.screen(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
-    vi, ri, km = vi[keep], ri[keep], km[keep]
-    score = _score(pool, vi, ri, km)
+def _screened(
+    pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, words_checked: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(vi, ri, km, score) of the pairs that pass the hard rules (min_score aside)."""
+    keep = scoring.screen(pool.vols, pool.res, vi, ri, km, pool.excluded_keys, words_checked)
+    if len(keep) < len(vi):
+        vi, ri, km = vi[keep], ri[keep], km[keep]
+    return vi, ri, km, _score(pool, vi, ri, km)
+
+
+def _pairs(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, score: np.ndarray, candidates: int) -> Pairs:
     # Scores a hair below min_score through rounding still count as reaching it.
     allowed = score >= pool.min_score - 1e-9
     return Pairs(vi, ri, km, score, scoring.score_to_cost(score), allowed, candidates)
 
 
-def _in_reach(pool: Pool, residents: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(vi, ri, km) of the given residents' pairs within the available volunteers' reach."""
+def evaluate(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, words_checked: bool = False) -> Pairs:
+    """Screen candidate pairs by the hard rules, then score the survivors."""
+    return _pairs(pool, *_screened(pool, vi, ri, km, words_checked), len(vi))
+
+
+def _in_reach(
+    pool: Pool, residents: np.ndarray, method: str, shared_words: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(vi, ri, km, words_checked) of the given residents' pairs within the available volunteers' reach.
+
+    With shared_words, the grid path may already drop the pairs without a shared slot or language
+    (words_checked says whether it did), so their exact distances are never computed.
+    """
     v_ok = np.flatnonzero(pool.available)
     if method == "dense" or (method == "auto" and len(v_ok) * len(residents) <= DENSE_MAX_PAIRS):
         ri = np.repeat(residents, len(v_ok))
         vi = np.tile(v_ok, len(residents))
         km = geo.indexed_distance_km(pool.vols.points, pool.res.points, vi, ri)
         keep = km <= pool.vols.reach[vi]
-        return vi[keep], ri[keep], km[keep]
-    a, b, km = geo.pairs_within(pool.vols.points.take(v_ok), pool.vols.reach[v_ok], pool.res.points.take(residents))
-    return v_ok[a], residents[b], km
+        return vi[keep], ri[keep], km[keep], False
+    words = scoring.shared_word_filter(pool.vols, pool.res) if shared_words else None
+    if words is not None:
+        words = (words[0][v_ok], words[1][residents], words[2])
+    a, b, km = geo.pairs_within(
+        pool.vols.points.take(v_ok), pool.vols.reach[v_ok], pool.res.points.take(residents), words
+    )
+    return v_ok[a], residents[b], km, words is not None
 
 
 def candidate_pairs(pool: Pool, method: str = "auto") -> Pairs:
     """Pairs within the volunteers' reach, grouped by resident, evaluated (all pairs when small or dense)."""
-    return evaluate(pool, *_in_reach(pool, np.arange(len(pool.res)), method))
+    v_ok = np.flatnonzero(pool.available)
+    if method == "dense" or (method == "auto" and len(v_ok) * len(pool.res) <= DENSE_MAX_PAIRS) or not len(v_ok):
+        return evaluate(pool, *_in_reach(pool, np.arange(len(pool.res)), method, shared_words=True))
+    # The grid's chunks are screened and scored while they are still in the cache.
+    words = scoring.shared_word_filter(pool.vols, pool.res)
+    if words is not None:
+        words = (words[0][v_ok], words[1], words[2])
+    every = len(v_ok) == len(pool.vols)
+    chunks, candidates = [], 0
+    for a, ri, km in geo.iter_pairs_within(
+        pool.vols.points.take(v_ok), pool.vols.reach[v_ok], pool.res.points, words, min_pairs=EVAL_CHUNK_PAIRS
+    ):
+        candidates += len(a)
+        chunks.append(_screened(pool, a if every else v_ok[a], ri, km, words is not None))
+    if not chunks:
+        return evaluate(pool, *(np.empty(0, np.int64),) * 2, np.empty(0), words is not None)
+    columns = [c[0] if len(chunks) == 1 else np.concatenate(c) for c in zip(*chunks)]
+    del chunks
+    return _pairs(pool, *columns, candidates)
 
 
 def funnel_stage(pool: Pool, pairs: Pairs, residents: np.ndarray, method: str = "auto") -> np.ndarray:
     """Per given resident, how many RULES their best pair within reach passes (ALLOWED = all)."""
     if len(residents) == 0:
         return np.zeros(0, dtype=np.int64)
-    vi, ri, km = _in_reach(pool, residents, method)
+    vi, ri, km, _ = _in_reach(pool, residents, method)
     stage = scoring.hard_rule_stage(pool.vols, pool.res, vi, ri, km, pool.excluded_keys)
     reached = np.zeros(len(pool.res), dtype=np.int64)
     np.maximum.at(reached, ri, stage.astype(np.int64))
@@ -381,11 +422,14 @@ def solve_pool(pool: Pool, method: str = "auto") -> Solution:
     locked_res[pool.locked[:, 1]] = True
     usable = pairs.allowed & (free[pairs.vi] > 0)
     open_pairs = np.flatnonzero(usable & ~locked_res[pairs.ri])
-    chosen = open_pairs[
-        solver.assign_edges(
-            pairs.ri[open_pairs], pairs.vi[open_pairs], pairs.cost[open_pairs], len(pool.res), free, method
-        )
-    ]
+    if len(open_pairs) == len(pairs.ri):  # every pair is open: no copies needed
+        chosen = solver.assign_edges(pairs.ri, pairs.vi, pairs.cost, len(pool.res), free, method)
+    else:
+        chosen = open_pairs[
+            solver.assign_edges(
+                pairs.ri[open_pairs], pairs.vi[open_pairs], pairs.cost[open_pairs], len(pool.res), free, method
+            )
+        ]
     load = locked_count + np.bincount(pairs.vi[chosen], minlength=len(pool.vols))
     funnel = np.full(len(pool.res), -1, dtype=np.int64)
     left = ~locked_res

@@ -89,22 +89,40 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
     activities = (vols.activities[vi] & res.activities[ri]).tolist()
     slots = (vols.slots[vi] & res.slots[ri]).tolist()
     parts = scoring.score_parts(vols, res, vi, ri, pairs.km[idx], pool.weights)
-    parts = {k: np.round(parts[k], 2).tolist() for k in DEFAULT_WEIGHTS}
+    part_rows = list(zip(*(np.round(parts[k], 2).tolist() for k in DEFAULT_WEIGHTS)))
     scores = np.round(pairs.score[idx], 2).tolist()
     costs = np.round(pairs.cost[idx], 6).tolist()
     kms = pairs.km[idx].tolist()
     days = res.waiting_days[ri].astype(np.int64).tolist()
+    # Few distinct shared sets occur: name each once.
+    named: dict[tuple[int, tuple[int, ...]], tuple[list, str | None]] = {}
+
+    def shared(kind: int, words: list[int]) -> tuple[list, str | None]:
+        key = (kind, tuple(words))
+        found = named.get(key)
+        if found is None:
+            bits = _bits(words)
+            if kind == 2:
+                found = bits, f"{len(bits)} shared time slot(s): {', '.join(slot_name(s) for s in bits)}"
+            else:
+                names = [(pool.interests, pool.activities)[kind][b] for b in bits]
+                label = ("interest(s)", "activit(y/ies)")[kind]
+                found = names, f"{len(names)} shared {label}: {', '.join(names)}" if names else None
+            named[key] = found
+        return found
+
     records = []
+    keys = tuple(DEFAULT_WEIGHTS)
     for n, (v, r) in enumerate(zip(vi.tolist(), ri.tolist())):
-        shared_interests = [pool.interests[b] for b in _bits(interests[n])]
-        shared_activities = [pool.activities[b] for b in _bits(activities[n])]
-        shared_slots = _bits([slots[n]])
+        shared_interests, interest_reason = shared(0, interests[n])
+        shared_activities, activity_reason = shared(1, activities[n])
+        shared_slots, slot_reason = shared(2, [slots[n]])
         reasons = ["locked by staff"] if locked else []
-        if shared_interests:
-            reasons.append(f"{len(shared_interests)} shared interest(s): {', '.join(shared_interests)}")
-        if shared_activities:
-            reasons.append(f"{len(shared_activities)} shared activit(y/ies): {', '.join(shared_activities)}")
-        reasons.append(f"{len(shared_slots)} shared time slot(s): {', '.join(slot_name(s) for s in shared_slots)}")
+        if interest_reason:
+            reasons.append(interest_reason)
+        if activity_reason:
+            reasons.append(activity_reason)
+        reasons.append(slot_reason)
         reasons.append(f"{kms[n]:.1f} km apart")
         if days[n]:
             reasons.append(f"resident waiting {days[n]} days")
@@ -115,11 +133,11 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
                 "score": scores[n],
                 "cost": costs[n],
                 "distance_km": round(kms[n], 3),
-                "shared_interests": shared_interests,
-                "shared_activities": shared_activities,
-                "shared_slots": shared_slots,
+                "shared_interests": list(shared_interests),
+                "shared_activities": list(shared_activities),
+                "shared_slots": list(shared_slots),
                 "reasons": reasons,
-                "parts": {k: parts[k][n] for k in DEFAULT_WEIGHTS},
+                "parts": dict(zip(keys, part_rows[n])),
                 "locked": locked,
                 "alternatives": [],
             }
@@ -127,64 +145,92 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
     return records
 
 
-def _runner_ups(solution: Solution, residents: np.ndarray) -> dict[int, list[int]]:
-    """Per resident, its ALTERNATIVES + 1 cheapest allowed pairs, cheapest first (ties: volunteer order)."""
-    pairs = solution.pairs
-    wanted = np.zeros(len(solution.pool.res), dtype=bool)
-    wanted[residents] = True
-    allowed = np.flatnonzero(pairs.allowed & wanted[pairs.ri])
-    if len(allowed) == 0:
-        return {}
-    # Pairs come grouped by resident: a few rounds of segment minima instead of a full sort.
-    ri = pairs.ri[allowed]
-    starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
-    segment = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ri)]))
-    cost = pairs.cost[allowed].copy()
-    picked_seg, picked_edge = [], []
-    for _ in range(ALTERNATIVES + 1):
+def _cheapest(cost: np.ndarray, starts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(segment, position) of the k cheapest entries of each segment, cheapest first; ties: first position."""
+    cost = cost.copy()
+    segment = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(cost)]))
+    picked_seg, picked_pos = [], []
+    for _ in range(k):
         low = np.minimum.reduceat(cost, starts)
         hit = np.flatnonzero(cost == low[segment])
         first = hit[np.r_[True, segment[hit][1:] != segment[hit][:-1]]]
         first = first[np.isfinite(cost[first])]
         picked_seg.append(segment[first])
-        picked_edge.append(allowed[first])
+        picked_pos.append(first)
         cost[first] = np.inf
-    seg = np.concatenate(picked_seg)
-    edge = np.concatenate(picked_edge)
+    seg, pos = np.concatenate(picked_seg), np.concatenate(picked_pos)
     order = np.argsort(seg, kind="stable")
+    return seg[order], pos[order]
+
+
+def _runner_up_edges(solution: Solution, residents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(resident, pair) of each resident's ALTERNATIVES + 1 cheapest allowed pairs, grouped, cheapest first."""
+    pairs = solution.pairs
+    wanted = np.zeros(len(solution.pool.res), dtype=bool)
+    wanted[residents] = True
+    allowed = np.flatnonzero(pairs.allowed & wanted[pairs.ri])
+    if len(allowed) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    every = len(allowed) == len(pairs.ri)  # then the gathers below would only copy
+    # Pairs come grouped by resident. The k-th smallest of a resident's block minima bounds its k-th
+    # cheapest pair from above, so only the pairs up to that bound (ties included, order kept) need
+    # the rounds of segment minima: the same picks from a small part of the pairs.
+    k, block = ALTERNATIVES + 1, 16
+    ri = pairs.ri if every else pairs.ri[allowed]
+    starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
+    lengths = np.diff(np.r_[starts, len(ri)])
+    cost = pairs.cost if every else pairs.cost[allowed]
+    n_blocks = -(-lengths // block)
+    first_block = np.cumsum(n_blocks) - n_blocks
+    block_starts = np.repeat(starts - first_block * block, n_blocks) + np.arange(int(n_blocks.sum())) * block
+    block_min = np.minimum.reduceat(cost, block_starts)
+    bound = np.full(len(starts), np.inf)
+    seg, pos = _cheapest(block_min, first_block, k)
+    last = np.flatnonzero(np.r_[seg[1:] != seg[:-1], True])
+    full = last[np.bincount(seg, minlength=len(starts))[seg[last]] == k]
+    bound[seg[full]] = block_min[pos[full]]
+    near = np.flatnonzero(cost <= np.repeat(bound, lengths))
+    near_ri = ri[near]
+    near_starts = np.flatnonzero(np.r_[True, near_ri[1:] != near_ri[:-1]])
+    seg, pos = _cheapest(cost[near], near_starts, k)
+    return near_ri[near_starts[seg]], allowed[near[pos]]
+
+
+def _runner_ups(solution: Solution, residents: np.ndarray) -> dict[int, list[int]]:
+    """Per resident, its ALTERNATIVES + 1 cheapest allowed pairs, cheapest first (ties: volunteer order)."""
     out: dict[int, list[int]] = {}
-    for s, e in zip(seg[order].tolist(), edge[order].tolist()):
-        out.setdefault(int(ri[starts[s]]), []).append(e)
+    for r, e in zip(*(a.tolist() for a in _runner_up_edges(solution, residents))):
+        out.setdefault(r, []).append(e)
     return out
 
 
-def _alternatives(solution: Solution, options: list[int], n: int) -> list[dict]:
+def _alternatives(solution: Solution, chosen: np.ndarray) -> dict[int, list[dict]]:
+    """Per matched resident, up to ALTERNATIVES runner-up volunteers with why each was not chosen."""
     pairs, pool = solution.pairs, solution.pool
-    chosen_v, chosen_cost = int(pairs.vi[n]), float(pairs.cost[n])
-    out = []
-    for m in options:
-        v = int(pairs.vi[m])
-        if v == chosen_v:
-            continue
-        cost = float(pairs.cost[m])
-        if cost > chosen_cost + 1e-12:
-            code = "lower_score"
-        elif solution.locked_count[v] >= pool.vols.capacity[v]:
-            code = "at_capacity_with_locked_pairs"
-        elif solution.load[v] >= pool.vols.capacity[v]:
-            code = "taken_by_other_resident"
-        else:
-            code = "tie"
-        out.append(
-            {
-                "volunteer": pool.volunteer_ids[v],
-                "score": round(float(pairs.score[m]), 2),
-                "why_not_code": code,
-                "why_not": WHY_NOT[code],
-            }
+    res_of, edge = _runner_up_edges(solution, pairs.ri[chosen])
+    chosen_of = np.zeros(len(pool.res), dtype=np.int64)
+    chosen_of[pairs.ri[chosen]] = chosen
+    n = chosen_of[res_of]
+    v = pairs.vi[edge]
+    keep = np.flatnonzero(v != pairs.vi[n])
+    res_of, edge, v, n = res_of[keep], edge[keep], v[keep], n[keep]
+    starts = np.flatnonzero(np.r_[True, res_of[1:] != res_of[:-1]])
+    rank = np.arange(len(res_of)) - np.repeat(starts, np.diff(np.r_[starts, len(res_of)]))
+    keep = np.flatnonzero(rank < ALTERNATIVES)
+    res_of, edge, v, n = res_of[keep], edge[keep], v[keep], n[keep]
+    capacity = pool.vols.capacity[v]
+    code = np.where(
+        pairs.cost[edge] > pairs.cost[n] + 1e-12, 0,
+        np.where(solution.locked_count[v] >= capacity, 1, np.where(solution.load[v] >= capacity, 2, 3)),
+    )
+    codes = ("lower_score", "at_capacity_with_locked_pairs", "taken_by_other_resident", "tie")
+    names = [(c, WHY_NOT[c]) for c in codes]
+    out: dict[int, list[dict]] = {}
+    ids = pool.volunteer_ids
+    for r, vol, score, c in zip(res_of.tolist(), v.tolist(), pairs.score[edge].tolist(), code.tolist()):
+        out.setdefault(r, []).append(
+            {"volunteer": ids[vol], "score": round(score, 2), "why_not_code": names[c][0], "why_not": names[c][1]}
         )
-        if len(out) == ALTERNATIVES:
-            break
     return out
 
 
@@ -199,21 +245,21 @@ def describe(solution: Solution) -> dict:
     """The JSON-ready result: pairs in resident order, unmatched residents, stats."""
     pool, pairs, locked = solution.pool, solution.pairs, solution.locked_pairs
     chosen = solution.chosen
-    by_resident = _runner_ups(solution, pairs.ri[chosen])
+    alternatives = _alternatives(solution, chosen)
     records = _pair_records(solution, pairs, chosen, locked=False)
-    for record, n, r in zip(records, chosen.tolist(), pairs.ri[chosen].tolist()):
-        record["alternatives"] = _alternatives(solution, by_resident.get(r, []), n)
+    for record, r in zip(records, pairs.ri[chosen].tolist()):
+        record["alternatives"] = alternatives.get(r, [])
     locked_records = _pair_records(solution, locked, np.arange(len(locked.vi)), locked=True)
-    resident_of = np.concatenate([pairs.ri[chosen], locked.ri]).tolist()
-    entries = sorted(zip(resident_of, records + locked_records), key=lambda e: e[0])
+    resident_of = np.concatenate([pairs.ri[chosen], locked.ri])
+    every = records + locked_records
+    records = [every[i] for i in np.argsort(resident_of, kind="stable").tolist()]
     matched = np.zeros(len(pool.res), dtype=bool)
-    matched[np.asarray(resident_of, dtype=np.int64)] = True
+    matched[resident_of] = True
     left = np.flatnonzero(~matched)
     unmatched = [
         {"resident": pool.resident_ids[r], "reason": code, "text": UNMATCHED_REASONS[code]}
         for r, code in zip(left.tolist(), unmatched_reasons(solution, left))
     ]
-    records = [e[1] for e in entries]
     total = sum(p["cost"] for p in records)
     return {
         "pairs": records,

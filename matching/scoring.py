@@ -63,12 +63,19 @@ def pack_tags(tag_lists: list[list[str]], vocabulary: dict[str, int]) -> np.ndar
     """Bit-pack tag lists into a (n, words) uint64 matrix, one bit per vocabulary entry."""
     words = max(1, -(-len(vocabulary) // 64))
     bit = {tag: 1 << i for tag, i in vocabulary.items()}
+    known: dict[tuple[str, ...], int] = {}  # many people share a tag list (languages, activities)
     masks = []
     for tags in tag_lists:
-        mask = 0
-        for tag in tags:
-            mask |= bit[tag]
+        key = tuple(tags)
+        mask = known.get(key)
+        if mask is None:
+            mask = 0
+            for tag in tags:
+                mask |= bit[tag]
+            known[key] = mask
         masks.append(mask)
+    if words == 1:
+        return np.array(masks, dtype=np.uint64).reshape(len(masks), 1)
     low = (1 << 64) - 1
     return np.array([[(m >> (64 * w)) & low for w in range(words)] for m in masks], dtype=np.uint64).reshape(
         len(masks), words
@@ -165,21 +172,39 @@ def _rule_words(people: People) -> np.ndarray | None:
     return words | np.where(_has_preferences(people), _PREFERENCE_BIT, np.uint64(0))
 
 
-def screen(
-    vols: People, res: People, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, excluded_keys: np.ndarray
-) -> np.ndarray:
-    """Indices of the pairs that pass every hard rule; the pairs must be within the volunteers' reach."""
+def shared_word_filter(vols: People, res: People) -> tuple[np.ndarray, np.ndarray, tuple[int, int]] | None:
+    """Rule words per side and the bit groups a pair must share (slots, languages), for geo.pairs_within."""
     word_v, word_r = _rule_words(vols), _rule_words(res)
     if word_v is None or word_r is None:
-        return np.flatnonzero(hard_rule_stage(vols, res, vi, ri, km, excluded_keys) == len(RULES) - 1)
-    # One gather per side for the cheap rules; preferences and exclusions only where they apply.
-    gv, gr = word_v[vi], word_r[ri]
-    both = gv & gr
-    ok = (both & _SLOT_BITS) != 0
-    ok &= (both & _LANGUAGE_BITS) != 0
+        return None
+    return word_v, word_r, (int(_SLOT_BITS), int(_LANGUAGE_BITS))
+
+
+def screen(
+    vols: People, res: People, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, excluded_keys: np.ndarray,
+    words_checked: bool = False,
+) -> np.ndarray:
+    """Indices of the pairs that pass every hard rule; the pairs must be within the volunteers' reach.
+
+    words_checked: every pair is known to share a slot and a language (geo.pairs_within tested it).
+    """
+    if words_checked:
+        ok = np.ones(len(vi), dtype=bool)
+        has_pref = _has_preferences(vols).take(vi)
+        has_pref |= _has_preferences(res).take(ri)
+    else:
+        word_v, word_r = _rule_words(vols), _rule_words(res)
+        if word_v is None or word_r is None:
+            return np.flatnonzero(hard_rule_stage(vols, res, vi, ri, km, excluded_keys) == len(RULES) - 1)
+        # One gather per side for the cheap rules; preferences and exclusions only where they apply.
+        gv, gr = word_v[vi], word_r[ri]
+        both = gv & gr
+        ok = (both & _SLOT_BITS) != 0
+        ok &= (both & _LANGUAGE_BITS) != 0
+        has_pref = ((gv | gr) & _PREFERENCE_BIT) != 0
     if np.isfinite(res.reach).any():
-        ok &= km <= res.reach[ri]
-    some = np.flatnonzero(ok & (((gv | gr) & _PREFERENCE_BIT) != 0))
+        ok &= km <= res.reach.take(ri)
+    some = np.flatnonzero(ok & has_pref)
     if len(some):
         sv, sr = vi[some], ri[some]
         ok[some] = _accepts(vols, sv, res, sr) & _accepts(res, sr, vols, sv)
@@ -218,6 +243,51 @@ def score_parts(
     days = res.waiting_days[ri]
     parts["waiting"] = scale["waiting"] * (days / (days + WAITING_HALF_DAYS))
     return parts
+
+
+def _overlap_points(a: np.ndarray, b: np.ndarray, vi: np.ndarray, ri: np.ndarray, scale: float) -> np.ndarray:
+    """scale * _overlap per pair, looked up in a table of (shared, smaller size): the same float ops."""
+    size_a, size_b = np.bitwise_count(a).sum(axis=1), np.bitwise_count(b).sum(axis=1)
+    k = int(max(size_a.max(initial=0), size_b.max(initial=0))) + 1
+    # ndarray.take: the same gather as fancy indexing, with less overhead per element.
+    if a.shape[1] == 1:
+        shared = np.ascontiguousarray(a[:, 0]).take(vi)
+        shared &= np.ascontiguousarray(b[:, 0]).take(ri)
+        shared = np.bitwise_count(shared)
+    else:
+        shared = np.bitwise_count(a[vi] & b[ri]).sum(axis=1)
+    if k > 1024:  # a huge vocabulary: the formula, not a k x k table
+        sizes = size_a[vi].astype(np.float64), size_b[ri].astype(np.float64)
+        return scale * _overlap(shared.astype(np.float64), *sizes)
+    steps = np.arange(k, dtype=np.float64)
+    table = scale * _overlap(steps[:, None], steps[None, :], steps[None, :])
+    index = shared.astype(np.int32)
+    index *= k
+    index += np.minimum(size_a.astype(np.int32).take(vi), size_b.astype(np.int32).take(ri))
+    return table.ravel().take(index)
+
+
+def score(
+    vols: People, res: People, vi: np.ndarray, ri: np.ndarray, km: np.ndarray, weights: dict[str, float]
+) -> np.ndarray:
+    """The 0-100 score per pair: the sum of score_parts, with equal bits, from small lookup tables."""
+    total = sum(weights.values())
+    scale = {k: 100.0 * w / total for k, w in weights.items()}
+    out = _overlap_points(vols.interests, res.interests, vi, ri, scale["interests"])
+    out += _overlap_points(vols.activities, res.activities, vi, ri, scale["activities"])
+    slots_v, slots_r = vols.slots.astype(np.uint64)[:, None], res.slots.astype(np.uint64)[:, None]
+    out += _overlap_points(slots_v, slots_r, vi, ri, scale["availability"])
+    reach = vols.reach.take(vi)
+    if np.isfinite(res.reach).any():
+        np.minimum(reach, res.reach.take(ri), out=reach)
+    part = np.divide(km, reach, out=reach)
+    np.subtract(1.0, part, out=part)
+    np.clip(part, 0.0, 1.0, out=part)
+    part *= scale["distance"]
+    out += part
+    days = res.waiting_days
+    out += (scale["waiting"] * (days / (days + WAITING_HALF_DAYS))).take(ri)
+    return out
 
 
 def score_to_cost(score: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from scipy.sparse.csgraph import (
 
 DENSE_MAX_CELLS = 250_000  # rows x (places + rows) up to which "auto" solves a part densely
 BATCH_ROWS = 2_000  # small components are solved together up to this many rows
+COMPONENT_SEED_EDGES = 8  # edges per row that components are first found from
 METHODS = ("auto", "dense", "sparse")
 
 
@@ -66,33 +67,45 @@ def _edges_of(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def _slot_graph(
-    lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int,
-    dummy: np.ndarray | None, penalty: float,
+    lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int
 ) -> csr_matrix:
-    """CSR of rows x (places + dummies): each column copied per place, a dummy ending each flagged row."""
+    """CSR of rows x places: each column copied once per place."""
     # int32 indices halve the memory of the expanded graph (national pools reach ~10 M places).
     # Edges come grouped by row with columns ascending, so the copies of a row's edges are already
-    # in CSR order: no sorting, and no scattering unless dummies are interleaved.
-    copies = cap[lcol].astype(np.int32)
+    # in CSR order: no sorting.
+    copies = cap.astype(np.int32)[lcol]
     n_exp = int(copies.sum(dtype=np.int64))
-    first = np.cumsum(copies, dtype=np.int64) - copies
-    slot = np.repeat(((np.cumsum(cap) - cap)[lcol] - first).astype(np.int32), copies)
-    del first
+    if n_exp >= 2**31:
+        raise ValueError(f"too many places x pairs for int32 indices: {n_exp}")
+    end = np.cumsum(copies, dtype=np.int32)
+    # Place of copy k of edge e = first place of its column + k = that + position - first position of e.
+    slot = (np.cumsum(cap) - cap).astype(np.int32)[lcol]
+    slot -= end
+    slot += copies
+    slot = np.repeat(slot, copies)
     slot += np.arange(n_exp, dtype=np.int32)
     # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
-    weight = np.repeat(cost + 1.0, copies)
-    row_len = np.bincount(lrow, weights=copies, minlength=n_rows).astype(np.int64)
-    if dummy is None:
-        return csr_matrix((weight, slot, np.r_[0, np.cumsum(row_len)]), shape=(n_rows, n_slots))
+    weight = np.repeat(cost, copies)
+    weight += 1.0
+    # Every row 0..n_rows-1 has edges: its places end where its last edge's copies end.
+    row_len = np.diff(end[np.searchsorted(lrow, np.arange(n_rows), side="right") - 1], prepend=0)
+    return csr_matrix((weight, slot, np.r_[0, np.cumsum(row_len)]), shape=(n_rows, n_slots))
+
+
+def _with_dummies(plain: csr_matrix, dummy: np.ndarray, penalty: float) -> csr_matrix:
+    """The place graph with a private "stay unmatched" column (weight U + 1) ending each flagged row."""
+    n_rows, n_slots = plain.shape
+    row_len = np.diff(plain.indptr).astype(np.int64)
     has_dummy = dummy.astype(np.int64)
     indptr = np.r_[0, np.cumsum(row_len + has_dummy)]
+    n_exp = int(plain.indptr[-1])
     indices = np.empty(n_exp + int(has_dummy.sum()), dtype=np.int32)
     data = np.empty(len(indices))
-    pos = np.arange(n_exp, dtype=np.int32)
-    pos += np.repeat((np.cumsum(has_dummy) - has_dummy).astype(np.int32)[lrow], copies)
-    indices[pos] = slot
-    data[pos] = weight
-    del pos, slot, weight
+    pos = np.arange(n_exp, dtype=np.int64)
+    pos += np.repeat(np.cumsum(has_dummy) - has_dummy, row_len)
+    indices[pos] = plain.indices
+    data[pos] = plain.data
+    del pos
     flagged = np.flatnonzero(has_dummy)
     indices[indptr[flagged + 1] - 1] = n_slots + np.arange(len(flagged))
     data[indptr[flagged + 1] - 1] = penalty + 1.0
@@ -108,7 +121,7 @@ def _sparse(
     from an exposed row by an alternating path (Dulmage-Mendelsohn). Every other row is matched in
     every maximum matching, so it needs no dummy; fewer dummies at cost U make LAPJVsp much faster.
     """
-    plain = _slot_graph(lrow, lcol, cost, n_rows, cap, n_slots, None, penalty)
+    plain = _slot_graph(lrow, lcol, cost, n_rows, cap, n_slots)
     mate = maximum_bipartite_matching(plain, perm_type="column")
     exposed = np.flatnonzero(mate < 0)
     if len(exposed) == 0:
@@ -123,10 +136,12 @@ def _sparse(
     indices = np.concatenate([plain.indices + np.int32(n_rows), place_row[has_mate].astype(np.int32), exposed.astype(np.int32)])
     search = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(size, size))
     reached = breadth_first_order(search, size - 1, directed=True, return_predecessors=False)
-    del search, plain, indices
+    del search, indices
     dummy = np.zeros(n_rows, dtype=bool)
     dummy[reached[reached < n_rows]] = True
-    return min_weight_full_bipartite_matching(_slot_graph(lrow, lcol, cost, n_rows, cap, n_slots, dummy, penalty))
+    graph = _with_dummies(plain, dummy, penalty)
+    del plain
+    return min_weight_full_bipartite_matching(graph)
 
 
 def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: np.ndarray, method: str, penalty: float) -> np.ndarray:
@@ -135,7 +150,7 @@ def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: 
     present = np.zeros(len(capacity), dtype=bool)
     present[cols] = True
     ucols = np.flatnonzero(present)
-    lcol = (np.cumsum(present) - 1)[cols]
+    lcol = cols if len(ucols) == len(capacity) else (np.cumsum(present) - 1)[cols]
     cap = capacity[ucols]
     n_slots = int(cap.sum())
     slot_col = np.repeat(np.arange(len(ucols)), cap)
@@ -156,6 +171,48 @@ def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: 
     return np.searchsorted(key, r[real].astype(np.int64) * len(ucols) + slot_col[c[real]])
 
 
+def _components(
+    starts: np.ndarray, lengths: np.ndarray, lrow: np.ndarray, cols: np.ndarray, n_cols: int
+) -> tuple[int, np.ndarray]:
+    """connected_components of the graph groups + columns (groups first), from a few edges per group.
+
+    The components of a few edges per group are connected in the full graph; if no other edge joins
+    two of them they are its components, else adding just the joining edges gives them. Labels come
+    out the same either way: scipy numbers components in the order of their lowest node.
+    """
+    n_groups = len(starts)
+    size = n_groups + n_cols
+
+    def label_edges(edges: np.ndarray) -> tuple[int, np.ndarray]:
+        per_group = np.bincount(lrow[edges], minlength=n_groups)
+        indptr = np.r_[0, np.cumsum(per_group), np.full(n_cols, len(edges))].astype(np.int32)
+        indices = (cols[edges] + n_groups).astype(np.int32)
+        graph = csr_matrix((np.ones(len(edges), dtype=np.int8), indices, indptr), shape=(size, size))
+        return connected_components(graph, directed=False)
+
+    few = _edges_of(starts, np.minimum(lengths, COMPONENT_SEED_EDGES))
+    if len(few) == len(cols):
+        return label_edges(few)
+    # Plus one edge of each column (any: with repeated indices one write wins), so none is left alone.
+    one_each = np.full(n_cols, -1, dtype=np.int64)
+    one_each[cols] = np.arange(len(cols))
+    seed = np.zeros(len(cols), dtype=bool)
+    seed[few] = True
+    seed[one_each[one_each >= 0]] = True
+    few = np.flatnonzero(seed)
+    n_labels, label = label_edges(few)
+    joining = np.repeat(label[:n_groups], lengths) != label[n_groups:][cols]
+    if not joining.any():
+        return n_labels, label
+    joining |= seed
+    return label_edges(np.flatnonzero(joining))
+
+
+def _input_order(index: np.ndarray | None, chosen: np.ndarray) -> np.ndarray:
+    """The chosen edges as sorted positions in the caller's arrays."""
+    return np.sort(chosen if index is None else index[chosen])
+
+
 def assign_edges(
     rows: np.ndarray,
     cols: np.ndarray,
@@ -172,36 +229,37 @@ def assign_edges(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     _check_edges(rows, cols, cost, n_rows, capacity)
-    index = np.flatnonzero(capacity[cols] > 0)
-    if len(index) < len(rows):
+    positive = capacity[cols] > 0
+    index = None  # positions of the kept edges in the input; None: all, in input order
+    if not positive.all():
+        index = np.flatnonzero(positive)
         rows, cols, cost = rows[index], cols[index], cost[index]
+    del positive
     if len(rows) == 0:
         return np.empty(0, dtype=np.int64)
     # Canonical order: grouped by row, columns ascending in a group. Callers that already deliver
     # it (the engine does) skip the sort.
     starts, lengths = _groups(rows)
-    lrow = np.repeat(np.arange(len(starts)), lengths)
-    key = lrow * len(capacity) + cols
-    if len(np.unique(rows[starts])) != len(starts) or (np.diff(key) <= 0).any():
+    ascending = np.diff(cols) > 0
+    ascending[starts[1:] - 1] = True  # a new group may start anywhere
+    if len(np.unique(rows[starts])) != len(starts) or not ascending.all():
         order = np.lexsort((cols, rows))
         if (np.diff(rows[order] * len(capacity) + cols[order]) == 0).any():
             raise ValueError("an edge (row, column) occurs more than once")
-        index = index[order]
+        index = order if index is None else index[order]
         rows, cols, cost = rows[order], cols[order], cost[order]
         starts, lengths = _groups(rows)
-        lrow = np.repeat(np.arange(len(starts)), lengths)
+    del ascending
+    lrow = np.repeat(np.arange(len(starts), dtype=np.int32), lengths)
     n_groups = len(starts)
     if method == "dense":
         penalty = unmatched_penalty(cost, n_groups)
-        return np.sort(index[_solve_part(lrow, cols, cost, capacity, "dense", penalty)])
-    size = n_groups + len(capacity)
-    indptr = np.r_[0, np.cumsum(lengths), np.full(len(capacity), len(rows))]
-    graph = csr_matrix((np.ones(len(rows), dtype=np.int8), n_groups + cols, indptr), shape=(size, size))
-    n_labels, label = connected_components(graph, directed=False)
+        return _input_order(index, _solve_part(lrow, cols, cost, capacity, "dense", penalty))
+    n_labels, label = _components(starts, lengths, lrow, cols, len(capacity))
     group_label = label[:n_groups]
     if len(np.unique(group_label)) == 1:
         penalty = unmatched_penalty(cost, n_groups)
-        return np.sort(index[_solve_part(lrow, cols, cost, capacity, method, penalty)])
+        return _input_order(index, _solve_part(lrow, cols, cost, capacity, method, penalty))
     # Components are independent, so several small ones can share a solve; U only has to exceed
     # what the largest of them needs (costs are bounded over the whole instance).
     comp_rows = np.bincount(group_label, minlength=n_labels)
@@ -218,13 +276,18 @@ def assign_edges(
     cmin, cmax = float(cost.min()), float(cost.max())
     chosen = []
     for b in range(batch + 1):
-        gs = group_order[bounds[b] : bounds[b + 1]]
-        part = _edges_of(starts[gs], lengths[gs])
+        gs = group_order[bounds[b] : bounds[b + 1]]  # ascending: the sort is stable
+        if 4 * int(lengths[gs].sum()) > len(cols):  # a big part: a mask is cheaper than index arithmetic
+            in_part = np.zeros(n_groups, dtype=bool)
+            in_part[gs] = True
+            part = np.flatnonzero(np.repeat(in_part, lengths))
+        else:
+            part = _edges_of(starts[gs], lengths[gs])
         largest = int(comp_rows[np.unique(group_label[gs])].max())
         penalty = largest * (cmax - cmin) + max(cmax, 0.0) + 1.0
         local_row = np.repeat(np.arange(len(gs)), lengths[gs])
         chosen.append(part[_solve_part(local_row, cols[part], cost[part], capacity, method, penalty)])
-    return np.sort(index[np.concatenate(chosen)])
+    return _input_order(index, np.concatenate(chosen))
 
 
 def assign(cost: np.ndarray, capacity: np.ndarray | None = None, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:

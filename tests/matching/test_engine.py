@@ -342,3 +342,58 @@ def test_min_score_null_means_zero():
     p = problem([volunteer()], [resident()])
     p["settings"]["min_score"] = None
     assert engine.solve(p)["stats"]["matched"] == 1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_score_equals_the_sum_of_its_parts_bit_for_bit(seed):
+    p = random_pool(seed, 40, 60)
+    rng = np.random.default_rng(seed)
+    tags = [f"tag{i}" for i in range(70 * seed + 5)]  # seed 2: two words per tag set
+    for record in p["volunteers"] + p["residents"]:
+        record["interests"] = sorted(set(rng.choice(tags, int(rng.integers(0, 6))).tolist()))
+        record["max_travel_km"] = float(rng.integers(1, 6)) if rng.random() < 0.5 else record["max_travel_km"]
+    pool = engine.parse(p)
+    vi, ri = (g.ravel() for g in np.meshgrid(np.arange(len(pool.vols)), np.arange(len(pool.res)), indexing="ij"))
+    km = engine.geo.indexed_distance_km(pool.vols.points, pool.res.points, vi, ri)
+    total = np.zeros(len(vi))
+    for part in engine.pair_parts(pool, vi, ri, km).values():
+        total += part
+    assert np.array_equal(engine._score(pool, vi, ri, km), total)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_runner_ups_are_the_cheapest_pairs_ties_in_order(seed):
+    import types
+
+    from matching import explain
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        n_res = int(rng.integers(1, 8))
+        ri = np.repeat(np.arange(n_res), rng.integers(0, 80, n_res))
+        cost = rng.integers(0, int(rng.integers(1, 6)), len(ri)) / 4  # many ties
+        allowed = rng.random(len(ri)) < 0.8
+        residents = np.flatnonzero(rng.random(n_res) < 0.7)
+        solution = types.SimpleNamespace(pairs=types.SimpleNamespace(ri=ri, cost=cost, allowed=allowed),
+                                         pool=types.SimpleNamespace(res=np.zeros(n_res)))
+        want = {}
+        for r in residents.tolist():
+            edges = [e for e in np.flatnonzero((ri == r) & allowed).tolist()]
+            if edges:
+                want[r] = sorted(edges, key=lambda e: (cost[e], e))[: explain.ALTERNATIVES + 1]
+        assert explain._runner_ups(solution, residents) == want
+
+
+@pytest.mark.parametrize("languages", [2, 70])
+def test_grid_and_all_pairs_give_the_same_output(languages):
+    # The grid path drops pairs without a shared slot or language early (when the rule words fit
+    # one uint64) and screens and scores in chunks; every pair path must give identical output.
+    p = random_pool(3, 120, 150)
+    rng = np.random.default_rng(languages)
+    for record in p["volunteers"] + p["residents"]:
+        record["languages"] = sorted({record["languages"][0], f"l{int(rng.integers(0, languages))}"})
+    p["excluded"] = [[p["volunteers"][i]["id"], p["residents"][i]["id"]] for i in range(0, 100, 7)]
+    grid, every = engine.solve(copy.deepcopy(p), method="sparse"), engine.solve(copy.deepcopy(p), method="dense")
+    grid["stats"]["seconds"] = every["stats"]["seconds"] = 0
+    assert grid["stats"]["matched"] > 0
+    assert grid == every

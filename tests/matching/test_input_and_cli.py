@@ -167,3 +167,19 @@ def test_pairs_within_finds_exactly_the_pairs_in_reach(seed):
     want = set(zip(*np.nonzero(all_km <= reach[:, None])))
     assert set(zip(ia.tolist(), ib.tolist())) == {(int(a), int(b)) for a, b in want}
     assert np.allclose(km, all_km[ia, ib])
+
+
+def test_pairs_within_drops_pairs_without_shared_bits():
+    rng = np.random.default_rng(7)
+    n_a, n_b = 300, 400
+    lat_a, lon_a = rng.uniform(51.9, 52.3, n_a), rng.uniform(4.9, 5.4, n_a)
+    lat_b, lon_b = rng.uniform(51.9, 52.3, n_b), rng.uniform(4.9, 5.4, n_b)
+    reach = rng.uniform(1, 10, n_a)
+    words_a, words_b = rng.integers(0, 64, n_a).astype(np.uint64), rng.integers(0, 64, n_b).astype(np.uint64)
+    a, b = Points.from_degrees(lat_a, lon_a), Points.from_degrees(lat_b, lon_b)
+    ia, ib, km = pairs_within(a, reach, b)
+    fa, fb, fkm = pairs_within(a, reach, b, (words_a, words_b, (0b000111, 0b111000)))
+    both = words_a[ia] & words_b[ib]
+    keep = ((both & 0b000111) != 0) & ((both & 0b111000) != 0)
+    assert 0 < keep.sum() < len(ia)
+    assert np.array_equal(fa, ia[keep]) and np.array_equal(fb, ib[keep]) and np.array_equal(fkm, km[keep])

@@ -104,3 +104,29 @@ def test_orlib_published_optimum(n, method):
     rows, cols = assign(cost, method=method)
     assert len(rows) == n
     assert cost[rows, cols].sum() == OPTIMA[n]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_components_equal_scipy_labels(seed):
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from matching import solver
+
+    rng = np.random.default_rng(seed)
+    n_rows, n_cols = int(rng.integers(1, 60)), int(rng.integers(1, 60))
+    dense = rng.random((n_rows, n_cols)) < rng.choice([0.02, 0.05, 0.2, 0.6])
+    dense[0, 0] = True
+    rows, cols = np.nonzero(dense)
+    starts, lengths = solver._groups(rows)
+    lrow = np.repeat(np.arange(len(starts)), lengths)
+    size = len(starts) + n_cols
+    graph = csr_matrix((np.ones(len(rows)), (lrow, len(starts) + cols)), shape=(size, size))
+    want = connected_components(graph, directed=False)
+    for seed_edges in (1, 2, 8):
+        solver.COMPONENT_SEED_EDGES, before = seed_edges, solver.COMPONENT_SEED_EDGES
+        try:
+            got = solver._components(starts, lengths, lrow, cols, n_cols)
+        finally:
+            solver.COMPONENT_SEED_EDGES = before
+        assert got[0] == want[0] and np.array_equal(got[1], want[1])

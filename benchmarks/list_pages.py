@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config import TestConfig  # noqa: E402
 from matching.services import staff as staff_service  # noqa: E402
 from matching.services.passwords import HashProfile  # noqa: E402
-from matching.store import Language, Resident, Volunteer, make_engine, make_session_factory, utcnow  # noqa: E402
+from matching.store import Resident, Volunteer, make_engine, make_session_factory, utcnow  # noqa: E402
 from matching.store.base import new_id  # noqa: E402
 from matching.store import schema  # noqa: E402
 
@@ -55,7 +55,7 @@ def _person(rng: random.Random, n: int) -> dict[str, Any]:
 
 
 def populate(session: Session, rng: random.Random) -> None:
-    session.add_all([Language(code=c, label_nl=c, label_en=c) for c in LANGUAGES])
+    # The languages used come from the taxonomy that migration 0002 seeds.
     now = utcnow()
     volunteers = [{**_person(rng, n), "status": rng.choice(["new", "available", "available", "paused"]),
                    "registered_at": now - timedelta(days=rng.randint(0, 2000))} for n in range(PEOPLE)]

@@ -4,10 +4,12 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -43,17 +45,27 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, Callable[[], Session]]]:
     engine = make_engine(url)
     schema.upgrade(engine)
     app = create_app(TestConfig(url))
+    try:
+        with serving(app) as base:
+            yield base, make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve the app on 127.0.0.1 from a thread (BASE_URL set for its e-mails); yields the URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = base
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", make_session_factory(engine)
+        yield base
     finally:
         server.shutdown()
         thread.join(timeout=10)
         app.extensions["maatwerk.engine"].dispose()
-        engine.dispose()
 
 
 @pytest.fixture

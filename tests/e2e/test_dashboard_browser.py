@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from config import TestConfig as AppConfig
 from matching.services import demo
@@ -18,15 +16,13 @@ from matching.store import make_engine, make_session_factory, schema
 
 from ..conftest import CHEAP_HASH, SHARED
 from ..logins import PASSWORD
+from .conftest import CHROMIUM, LAUNCH_ARGS, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 EMAIL = "coordinator@browser.test"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]
 
 
@@ -47,20 +43,15 @@ def server(tmp_path: Path, translations: str) -> Iterator[str]:
         session.commit()
     engine.dispose()
     app = create_app(AppConfig(url, BABEL_TRANSLATION_DIRECTORIES=translations))
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-    app.extensions["maatwerk.engine"].dispose()
+    with serving(app) as base:
+        yield base
 
 
 def test_dashboard_opens_and_its_csv_downloads(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
             page = browser.new_context(accept_downloads=True).new_page()
             errors: list[str] = []

@@ -40,19 +40,19 @@ from matching.store import (
 from tests.conftest import CHEAP_HASH, MIGRATED_DATA_TABLES, RESIDENT_DEFAULTS, VOLUNTEER_DEFAULTS
 from tests.logins import PASSWORD
 
+from .conftest import ARTIFACTS, CHROMIUM, LAUNCH_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
 GUNICORN = Path(sys.executable).with_name("gunicorn")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 SECRET = "journey-secret-key-that-is-long-enough-0123456789"
 COORDINATOR = "coordinator@vcu.example"
 VOLUNTEER_EMAIL = "sanne@example.org"
 TIME_TRAVEL = timedelta(weeks=7)
 SEEDED_MATCHES = 4  # with the journey's own, 5: enough for the dashboard to show figures
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"
+)
 
 Sessions = Callable[[], Session]
 
@@ -209,7 +209,7 @@ def test_the_whole_journey(server: str, postgres: Sessions) -> None:
     today = utcnow().astimezone(LOCAL_TIME).date()
     _prepare(sessions, today)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         pages: list[Any] = []
 
         def new_page(**options: Any) -> Any:

@@ -3,13 +3,11 @@ introduction -> active."""
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 import config
 from matching.services import staff as staff_service
@@ -17,15 +15,13 @@ from matching.store import Match, Resident, Volunteer, make_engine, make_session
 from tests.conftest import CHEAP_HASH, RESIDENT_DEFAULTS, VOLUNTEER_DEFAULTS
 from tests.logins import PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+from .conftest import CHROMIUM, LAUNCH_ARGS, serving
 
 
 @pytest.fixture
 def served(sqlite_template: Path, tmp_path: Path, translations: str) -> Iterator[tuple[str, str]]:
     """The app on a file SQLite database, served by werkzeug in a thread: (base url, db url)."""
-    if not CHROMIUM.exists():
+    if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed")
     path = tmp_path / "e2e.sqlite"
     shutil.copy(sqlite_template, path)
@@ -42,15 +38,8 @@ def served(sqlite_template: Path, tmp_path: Path, translations: str) -> Iterator
     from web import create_app
 
     app = create_app(config.TestConfig(url, BABEL_TRANSLATION_DIRECTORIES=translations, DEMO_MODE=True))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base, url
-    server.shutdown()
-    thread.join(timeout=10)
-    app.extensions["maatwerk.engine"].dispose()
+    with serving(app) as base:
+        yield base, url
 
 
 def test_run_approve_link_accept_introduction_active(served: tuple[str, str]) -> None:
@@ -58,7 +47,7 @@ def test_run_approve_link_accept_introduction_active(served: tuple[str, str]) ->
 
     base, url = served
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
             staff = browser.new_page()
             staff.goto(f"{base}/login")

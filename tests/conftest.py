@@ -5,7 +5,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from flask import Flask
@@ -26,10 +26,14 @@ SHARED = ROOT.parent / "shared"
 CHEAP_HASH = HashProfile(time_cost=1, memory_cost=8, parallelism=1)
 # Reference data seeded by a migration: kept between tests, as in the migrated SQLite template.
 MIGRATED_DATA_TABLES = frozenset({"interest", "activity", "language"})
+IN_CI = os.environ.get("CI") == "true"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "postgres_only: runs on PostgreSQL only")
+def unavailable(what: str) -> NoReturn:
+    """Skip a test whose server or browser is absent, except in CI, where that is a failure."""
+    if IN_CI:
+        pytest.fail(f"{what} is required when CI=true, and it is missing", pytrace=False)
+    pytest.skip(f"{what} is not available here")
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +50,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_url() -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url:
-        pytest.skip("PostgreSQL not configured (set TEST_DATABASE_URL)")
+        unavailable("PostgreSQL (TEST_DATABASE_URL)")
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))

@@ -52,23 +52,13 @@ def start() -> Response | tuple[str, int]:
         return _index(422)
     session = db_session()
     try:
-        run = runs.start_run(session, scope=scope, settings={}, started_by=current_user.id,
-                             now=utcnow())
+        run = runs.run_matching(session, scope=scope, settings={}, started_by=current_user.id,
+                                now=utcnow())
     except ValidationFailed as error:
+        session.rollback()
         for key in error.errors.values():
             flash(problem(key), "error")
         return _index(422)
-    # Committed first, so a page polling the run sees it while it works.
-    session.commit()
-    now = utcnow()
-    try:
-        runs.execute_run(session, run.id, now=now, today=now.date())
-    except Exception:
-        # Not left "running" for ever: the failure is recorded, then shown as a 500.
-        session.rollback()
-        runs.fail_run(session, run.id, now=utcnow(), error="unexpected error")
-        session.commit()
-        raise
     session.commit()
     return redirect(url_for("runs.show", run_id=run.id), code=303)
 

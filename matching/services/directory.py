@@ -1,9 +1,8 @@
 """Finding profiles a page at a time (status, postcode area, interest, language, target group).
 
 Erased profiles are left out: to a reader they no longer exist. Every profile returned is
-recorded in the audit trail as viewed by the actor. A partner organisation sees only its own
-people: the residents it referred (referrer_organisation) and the volunteers it created
-(partner_organisation); anyone else's answer NotFound, so their existence is not revealed.
+recorded in the audit trail as viewed by the actor. A caller sees only the people of its scope
+(scope.py): anyone else's answer NotFound, so their existence is not revealed.
 """
 from __future__ import annotations
 
@@ -20,6 +19,7 @@ from matching.store import Resident, Volunteer
 from . import profiles
 from .audit import record_view
 from .profiles import Kind, Profile
+from .scope import Scope
 
 MAX_PAGE_SIZE = 100
 
@@ -48,11 +48,6 @@ def _not_erased(model: Any) -> Any:
     return or_(reason.is_(None), reason != profiles.ERASED)
 
 
-def _owned(model: Any, organisation: str) -> Any:
-    column = model.partner_organisation if model is Volunteer else model.referrer_organisation
-    return column == organisation
-
-
 def _like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -65,13 +60,14 @@ def _holds(column: Any, code: str) -> Any:
 
 def search(
     session: Session, kind: Kind, filters: Filters, *, page: int, page_size: int,
-    organisation: str, actor: str | None, now: datetime,
+    scope: Scope, actor: str | None, now: datetime,
 ) -> ResultPage:
-    """One page of the organisation's profiles, oldest first, with the total over all pages."""
+    """One page of the scope's profiles, oldest first, with the total over all pages."""
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page {page} / page_size {page_size} out of range")
     model = profiles.MODELS[kind]
-    conditions = [_not_erased(model), _owned(model, organisation)]
+    owned = scope.volunteers() if kind == "volunteer" else scope.residents()
+    conditions = [_not_erased(model), owned]
     if filters.status:
         conditions.append(model.status == filters.status)
     if filters.postcode:
@@ -95,18 +91,19 @@ def search(
     return ResultPage(items=items, page=page, page_size=page_size, total=total)
 
 
-def present(session: Session, kind: Kind, id: str, *, organisation: str) -> Profile:
-    """The organisation's profile, or NotFound when it does not exist, was erased or is not theirs."""
+def present(session: Session, kind: Kind, id: str, *, scope: Scope) -> Profile:
+    """The scope's profile, or NotFound when it does not exist, was erased or is not theirs."""
     profile = profiles.get_profile(session, kind, id)
     erased = (profile.stop_reason if kind == "volunteer" else profile.closed_reason) == profiles.ERASED
-    owner = profile.partner_organisation if kind == "volunteer" else profile.referrer_organisation
-    if erased or owner != organisation:
+    owned = (scope.owns_volunteer(profile) if isinstance(profile, Volunteer)
+             else scope.owns_resident(profile))
+    if erased or not owned:
         raise NotFound(f"{kind} {id}")
     return profile
 
 
-def view(session: Session, kind: Kind, id: str, *, organisation: str, actor: str | None,
+def view(session: Session, kind: Kind, id: str, *, scope: Scope, actor: str | None,
          now: datetime) -> Profile:
-    """The organisation's profile (recorded as viewed), or NotFound as for present()."""
-    present(session, kind, id, organisation=organisation)
+    """The scope's profile (recorded as viewed), or NotFound as for present()."""
+    present(session, kind, id, scope=scope)
     return profiles.view_profile(session, kind, id, actor=actor, now=now)

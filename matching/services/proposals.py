@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from matching import engine
 from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.services import audit, links, mail, pairing, runs
+from matching.services.scope import HOST, Scope
 from matching.store import Exclusion, Interest, Match, MatchRun, Resident, StaffUser, Volunteer
 
 OFFER_TTL = timedelta(days=7)
@@ -30,11 +31,8 @@ def volunteer_locale(volunteer: Volunteer) -> str:
     return "en" if "en" in languages and "nl" not in languages else "nl"
 
 
-def _get(session: Session, match_id: str) -> Match:
-    match = session.get(Match, match_id)
-    if match is None:
-        raise NotFound("match not found", field="match_id")
-    return match
+def _get(session: Session, match_id: str, scope: Scope) -> Match:
+    return scope.match(session, match_id)
 
 
 def _still_proposed(match: Match, expected_version: int | None) -> None:
@@ -77,13 +75,14 @@ def approve(
     base_url: str,
     expected_version: int | None = None,
     via: str | None = None,
+    scope: Scope = HOST,
 ) -> Match:
     """Offer the proposal to the volunteer: status offered, a 7-day link, one e-mail.
 
     `actor` is the staff member (or None); `via` names another caller (an API token) in the
     audit log.
     """
-    match = _get(session, match_id)
+    match = _get(session, match_id, scope)
     _still_proposed(match, expected_version)
     if not match.volunteer.email:
         raise ValidationFailed({"email": "volunteer_has_no_email"})
@@ -116,6 +115,7 @@ def approve_many(
     now: datetime,
     secret: str,
     base_url: str,
+    scope: Scope = HOST,
 ) -> BulkResult:
     """Approve each proposal that can be; the others are reported, not fatal."""
     result = BulkResult()
@@ -123,7 +123,7 @@ def approve_many(
         try:
             with session.begin_nested():
                 approve(session, match_id, actor=actor, now=now, secret=secret,
-                        base_url=base_url)
+                        base_url=base_url, scope=scope)
         except (Conflict, NotFound, ValidationFailed) as error:
             reason = next(iter(error.errors.values())) if isinstance(
                 error, ValidationFailed) else error.message
@@ -155,6 +155,7 @@ def reject(
     now: datetime,
     expected_version: int | None = None,
     via: str | None = None,
+    scope: Scope = HOST,
 ) -> Match:
     """Withdraw the proposal and exclude the pair; the resident waits again."""
     reason = (reason or "").strip()
@@ -162,7 +163,7 @@ def reject(
         raise ValidationFailed({"reason": "required"})
     if len(reason) > REASON_MAX:
         raise ValidationFailed({"reason": "too_long"})
-    match = _get(session, match_id)
+    match = _get(session, match_id, scope)
     _still_proposed(match, expected_version)
     try:
         pairing.close_match(session, match, "withdrawn", now)
@@ -188,9 +189,10 @@ def swap(
     now: datetime,
     today: date,
     expected_version: int | None = None,
+    scope: Scope = HOST,
 ) -> Match:
     """Replace the proposal's volunteer by one of its listed alternatives."""
-    match = _get(session, match_id)
+    match = _get(session, match_id, scope)
     _still_proposed(match, expected_version)
     alternatives = match.explanation.get("alternatives") or []
     if volunteer_id not in {a.get("volunteer") for a in alternatives}:
@@ -254,9 +256,10 @@ def set_locked(
     actor: str | None,
     now: datetime,
     expected_version: int | None = None,
+    scope: Scope = HOST,
 ) -> Match:
     """Lock a proposal so later runs keep it (or unlock it)."""
-    match = _get(session, match_id)
+    match = _get(session, match_id, scope)
     _still_proposed(match, expected_version)
     try:
         match = pairing.move(session, match_id, from_status="proposed", to_status="proposed",
@@ -290,11 +293,12 @@ def review(
     page: int = 1,
     page_size: int = PAGE_SIZE,
     locale: str = "nl",
+    scope: Scope = HOST,
 ) -> ReviewPage:
-    """One page of matches in `status` (best score first), with stale flags."""
+    """One page of the scope's matches in `status` (best score first), with stale flags."""
     if status not in REVIEW_STATUSES:
         raise ValidationFailed({"status": "invalid_choice"})
-    where = [Match.status == status]
+    where = [Match.status == status, scope.matches()]
     if run_id:
         where.append(Match.run_id == run_id)
     total = session.scalar(select(func.count()).select_from(Match).where(*where)) or 0

@@ -15,6 +15,7 @@ from sqlalchemy.orm.util import identity_key
 from matching import engine
 from matching.errors import NotFound, ValidationFailed
 from matching.services import audit, pairing
+from matching.services.scope import Scope
 from matching.store import Exclusion, Match, MatchRun, Resident, TARGET_GROUPS, Volunteer
 
 log = logging.getLogger("maatwerk.runs")
@@ -63,21 +64,38 @@ def start_run(
     started_by: str | None,
     now: datetime,
     via: str | None = None,
+    organisation: str | None = None,
 ) -> MatchRun:
-    """Record a new run in state "running" (the caller commits so pollers can see it).
-
-    The run itself is one transaction, so progress is honest only at its ends: 0 while
-    running, 100 when done or failed.
-    """
+    """Record a new run in state "running" for the host or one partner `organisation`."""
     run = MatchRun(
         scope=check_scope(scope), settings=check_settings(settings), started_by=started_by,
-        started_at=now, status="running", progress=0,
+        started_at=now, status="running", progress=0, organisation=organisation,
     )
     session.add(run)
     session.flush()
     audit.record(session, actor=via or started_by, action="match_run.started",
                  subject=("match_run", run.id), now=now)
     return run
+
+
+def run_matching(
+    session: Session,
+    *,
+    scope: dict[str, Any],
+    settings: dict[str, Any],
+    started_by: str | None,
+    now: datetime,
+    via: str | None = None,
+    organisation: str | None = None,
+) -> MatchRun:
+    """Start, solve and record a run in the caller's transaction (the run page and the API).
+
+    A run that cannot finish is recorded as failed with its reason, never left running; bad
+    scope or settings raise ValidationFailed before anything is written.
+    """
+    run = start_run(session, scope=scope, settings=settings, started_by=started_by, now=now,
+                    via=via, organisation=organisation)
+    return execute_run(session, run.id, now=now, today=now.date())
 
 
 def execute_run(session: Session, run_id: str, *, now: datetime, today: date) -> MatchRun:
@@ -87,17 +105,34 @@ def execute_run(session: Session, run_id: str, *, now: datetime, today: date) ->
         raise NotFound("match_run")
     if run.status != "running":
         return run
-    # A savepoint: when the engine refuses the input, the old proposals stay as they were.
+    # A savepoint: when the run fails, the old proposals stay as they were and the failure is
+    # recorded in the caller's transaction.
     attempt = session.begin_nested()
-    _withdraw_previous(session, run, now)
-    problem, unknown = build_problem(session, run.scope, run.settings, today)
-    hashed = input_hash(problem)
+    hashed = None
     try:
+        _withdraw_previous(session, run, now)
+        problem, unknown = build_problem(session, run.scope, run.settings, today,
+                                         organisation=run.organisation)
+        hashed = input_hash(problem)
         result = engine.solve(problem)
-    except ValueError as error:
+        _store(session, run, result, unknown, hashed, now)
+    except ValueError as error:  # the engine refused its input: the reason names no person
         attempt.rollback()
-        run.input_hash = hashed
-        return fail_run(session, run.id, now=now, error=str(error))
+        return fail_run(session, run_id, now=now, error=str(error), input_hash=hashed)
+    except Exception as error:
+        attempt.rollback()
+        # The type only: a message or traceback could carry a person's data into the log.
+        log.error("match_run.unexpected_error run=%s type=%s", run_id, type(error).__name__)
+        return fail_run(session, run_id, now=now, error="unexpected error", input_hash=hashed)
+    attempt.commit()
+    audit.record(session, actor=run.started_by, action="match_run.done",
+                 subject=("match_run", run.id), now=now)
+    session.flush()
+    return run
+
+
+def _store(session: Session, run: MatchRun, result: dict[str, Any],
+           unknown: dict[str, list[str]], hashed: str, now: datetime) -> None:
     run.input_hash = hashed
     new_pairs = [pair for pair in result["pairs"] if not pair.get("locked")]
     pairing.open_many(session, [
@@ -119,18 +154,16 @@ def execute_run(session: Session, run_id: str, *, now: datetime, today: date) ->
         "residents_location_unknown": len(unknown["residents"]),
     }
     run.status, run.progress, run.finished_at = "done", 100, now
-    attempt.commit()
-    audit.record(session, actor=run.started_by, action="match_run.done",
-                 subject=("match_run", run.id), now=now)
-    session.flush()
-    return run
 
 
-def fail_run(session: Session, run_id: str, *, now: datetime, error: str) -> MatchRun:
+def fail_run(session: Session, run_id: str, *, now: datetime, error: str,
+             input_hash: str | None = None) -> MatchRun:
     """Mark a run that could not finish as failed, with the reason (no personal data)."""
     run = session.get(MatchRun, run_id)
     if run is None:
         raise NotFound("match_run")
+    if input_hash is not None:
+        run.input_hash = input_hash
     run.status, run.error, run.finished_at, run.progress = "failed", error[:500], now, 100
     session.flush()
     log.warning("match_run.failed run=%s", run.id)
@@ -138,9 +171,14 @@ def fail_run(session: Session, run_id: str, *, now: datetime, error: str) -> Mat
 
 
 def build_problem(
-    session: Session, scope: dict[str, Any], settings: dict[str, Any], today: date
+    session: Session, scope: dict[str, Any], settings: dict[str, Any], today: date,
+    *, organisation: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The engine's input for this scope and the ids left out for lack of coordinates."""
+    """The engine's input for this scope and the ids left out for lack of coordinates.
+
+    A partner organisation's run pools its own residents with the host's and its own volunteers.
+    """
+    owner = Scope(organisation)
     locked = session.execute(
         select(Match.volunteer_id, Match.resident_id).where(
             Match.status == "proposed", Match.locked.is_(True)
@@ -153,6 +191,7 @@ def build_problem(
     volunteer_rows = session.execute(
         select(*vcols, Volunteer.capacity, Volunteer.open_matches)
         .where(
+            owner.pool_volunteers(),
             Volunteer.status == "available",
             or_(Volunteer.open_matches < Volunteer.capacity,
                 Volunteer.id.in_(list(locked_volunteers))),
@@ -161,7 +200,8 @@ def build_problem(
     ).all()
     rcols = [getattr(Resident, name) for name in PROFILE_COLUMNS]
     resident_query = select(*rcols, Resident.waiting_since).where(
-        or_(Resident.status == "waiting", Resident.id.in_(list(locked_residents)))
+        owner.residents(),
+        or_(Resident.status == "waiting", Resident.id.in_(list(locked_residents))),
     )
     if scope.get("neighbourhood"):
         resident_query = resident_query.where(Resident.neighbourhood == scope["neighbourhood"])
@@ -264,7 +304,8 @@ def _withdraw_previous(session: Session, run: MatchRun, now: datetime) -> None:
     query = (
         select(Match.id, Match.resident_id)
         .join(Resident, Resident.id == Match.resident_id)
-        .where(Match.status == "proposed", Match.locked.is_(False))
+        .where(Match.status == "proposed", Match.locked.is_(False),
+               Scope(run.organisation).residents())
     )
     if run.scope.get("neighbourhood"):
         query = query.where(Resident.neighbourhood == run.scope["neighbourhood"])

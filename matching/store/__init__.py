@@ -15,14 +15,17 @@ from .reviews import (
 )
 from .places import GeocodeCache, PostcodeArea
 from .session import make_engine, make_session_factory
+from .submissions import SUBMISSION_KINDS, FormSubmission
 from .staff import ROLES, AuditEvent, StaffUser
 
 __all__ = [
     "Activity", "API_SCOPES", "ApiToken", "AuditEvent", "Base", "CheckIn", "Consent",
-    "END_REASONS", "Exclusion", "EXIT_CHANNELS", "EXIT_SIDES", "ExitInterview", "GENDERS",
+    "END_REASONS", "Exclusion", "EXIT_CHANNELS", "EXIT_SIDES", "ExitInterview", "FormSubmission",
+    "GENDERS",
     "GeocodeCache", "Interest", "Language", "Link", "LINK_PURPOSES", "make_engine",
     "make_session_factory", "Match", "MATCH_STATUSES", "MatchRun", "MilestoneReview", "MILESTONES",
     "OPEN_MATCH_STATUSES", "OUTBOX_STATUSES", "OutboxMessage", "PostcodeArea", "REFERRAL_SOURCES",
-    "Resident", "RESIDENT_STATUSES", "REVIEW_DECISIONS", "ROLES", "StaffUser", "TARGET_GROUPS",
+    "Resident", "RESIDENT_STATUSES", "REVIEW_DECISIONS", "ROLES", "StaffUser", "SUBMISSION_KINDS",
+    "TARGET_GROUPS",
     "utcnow", "Volunteer", "VOLUNTEER_STATUSES",
 ]

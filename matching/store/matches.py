@@ -29,6 +29,8 @@ class MatchRun(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     started_by: Mapped[str | None] = mapped_column(ForeignKey("staff_user.id"))
+    # The partner organisation whose API token started the run; None for the host's staff.
+    organisation: Mapped[str | None] = mapped_column(String(60))
     scope: Mapped[dict[str, Any]] = mapped_column(default=dict)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     input_hash: Mapped[str | None] = mapped_column(String(64))
@@ -40,6 +42,7 @@ class MatchRun(Base):
 
     __table_args__ = (
         CheckConstraint(_in("status", ("running", "done", "failed")), name="status"),
+        Index("ix_match_run_organisation", "organisation"),
     )
 
 

@@ -155,6 +155,7 @@ class Consent(Base):
     given_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by: Mapped[str | None] = mapped_column(String(120))
     withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(120))
 
     __table_args__ = (
         CheckConstraint(_in("subject_kind", ("volunteer", "resident")), name="subject_kind"),

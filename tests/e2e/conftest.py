@@ -1,7 +1,6 @@
 """A live server on a file SQLite database and a Playwright page driving Debian's chromium."""
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,10 +16,19 @@ from config import TestConfig
 from matching.store import make_engine, make_session_factory
 from matching.store import schema
 
+from ..conftest import unavailable
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(autouse=True)
+def _needs_chromium() -> None:
+    """Every test here drives Debian's chromium."""
+    if not Path(CHROMIUM).exists():
+        unavailable("Debian's chromium")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -70,8 +78,6 @@ def serving(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def page(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -20,10 +20,7 @@ from .conftest import CHROMIUM, LAUNCH_ARGS, serving
 
 EMAIL = "coordinator@browser.test"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture

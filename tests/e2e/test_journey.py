@@ -50,9 +50,6 @@ VOLUNTEER_EMAIL = "sanne@example.org"
 TIME_TRAVEL = timedelta(weeks=7)
 SEEDED_MATCHES = 4  # with the journey's own, 5: enough for the dashboard to show figures
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"
-)
 
 Sessions = Callable[[], Session]
 

@@ -1,10 +1,17 @@
-"""The partner API for runs and proposals: start a run, list, approve, reject."""
+"""The partner API for runs and proposals on the token's own residents: start, list, approve, reject.
+
+Which organisation's people a token may reach is tested in test_api_scope_matrix.py.
+"""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from matching.store import AuditEvent, Exclusion, Match, OutboxMessage
-from tests.web.test_api import API, issue, problem_of, writer  # noqa: F401 (fixtures)
+from matching.store import AuditEvent, Exclusion, Match, MatchRun, OutboxMessage
+from tests.web.test_api import (  # noqa: F401 (fixtures)
+    API, ORGANISATION, issue, problem_of, writer,
+)
+
+OWN = {"referrer_organisation": ORGANISATION}
 
 
 def count(session, model) -> int:
@@ -15,7 +22,7 @@ def count(session, model) -> int:
 
 def people(session, make_volunteer, make_resident) -> None:
     make_volunteer()
-    make_resident(neighbourhood="Lombok")
+    make_resident(neighbourhood="Lombok", **OWN)
     session.commit()
 
 
@@ -28,6 +35,7 @@ def test_start_a_run_and_read_it(client, session, writer, make_volunteer,  # noq
     body = response.get_json()
     assert body["status"] == "done" and len(body["input_hash"]) == 64
     assert body["stats"]["proposed"] == 1 and body["scope"] == {"neighbourhood": "Lombok"}
+    assert list(body["unmatched"]) == []
     assert response.headers["Location"] == f"/api/v1/runs/{body['id']}"
     again = client.get(f"{API}/runs/{body['id']}", headers=writer)
     assert again.get_json()["id"] == body["id"]
@@ -44,8 +52,8 @@ def test_a_bad_scope_is_a_422_problem(client, writer):  # noqa: F811
 def test_list_approve_and_reject(client, session, writer, make_volunteer,  # noqa: F811
                                  make_resident):
     make_volunteer(capacity=2)
-    make_resident(first_name="A")
-    make_resident(first_name="B")
+    make_resident(first_name="A", **OWN)
+    make_resident(first_name="B", **OWN)
     session.commit()
     client.post(f"{API}/runs", json={}, headers=writer)
     listed = client.get(f"{API}/proposals", headers=writer).get_json()
@@ -82,3 +90,22 @@ def test_read_tokens_cannot_start_runs_or_approve(client, issue):  # noqa: F811
 
 def test_unknown_proposal_is_404(client, writer):  # noqa: F811
     problem_of(client.post(f"{API}/proposals/{'0' * 32}/approve", json={}, headers=writer), 404)
+
+
+def test_a_run_that_fails_is_recorded_as_failed_not_left_running(client, session, writer,  # noqa: F811
+                                                                make_volunteer, make_resident,
+                                                                monkeypatch):
+    people(session, make_volunteer, make_resident)
+    from matching import engine
+
+    def broken(problem):
+        raise RuntimeError("the solver crashed")
+
+    monkeypatch.setattr(engine, "solve", broken)
+    response = client.post(f"{API}/runs", json={}, headers=writer)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert (body["status"], body["progress"]) == ("failed", 100)
+    run = session.get(MatchRun, body["id"])
+    assert (run.status, run.error) == ("failed", "unexpected error")
+    assert run.finished_at is not None and count(session, Match) == 0

@@ -1,6 +1,6 @@
 """Volunteers and residents for partner organisations: list, read, create, update, erase.
 
-A token sees only its organisation's people (directory.py); coordinators' notes never leave.
+A token sees only its organisation's people (services/scope.py); coordinators' notes never leave.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from matching.store import utcnow
 from ..db import db_session
 from . import schemas
 from .problems import documented
-from .tokens import actor, current_token
+from .tokens import actor, current_token, scope
 
 bp = Blueprint("people", __name__, description="Vrijwilligers en deelnemers (verwezen bewoners)")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,7 +65,7 @@ def _list(kind: Kind, query: Mapping[str, Any]) -> dict[str, Any]:
     filters = directory.Filters(**{name: query.get(name) for name in (
         "status", "postcode", "interest", "language", "target_group")})
     found = directory.search(session, kind, filters, page=query["page"],
-                             page_size=query["page_size"], organisation=_organisation(),
+                             page_size=query["page_size"], scope=scope(),
                              actor=actor(), now=utcnow())
     session.commit()
     return {"items": found.items, "page": found.page, "page_size": found.page_size,
@@ -74,7 +74,7 @@ def _list(kind: Kind, query: Mapping[str, Any]) -> dict[str, Any]:
 
 def _read(kind: Kind, id: str) -> tuple[profiles.Profile, dict[str, str]]:
     session = db_session()
-    profile = directory.view(session, kind, _checked(kind, id), organisation=_organisation(),
+    profile = directory.view(session, kind, _checked(kind, id), scope=scope(),
                              actor=actor(), now=utcnow())
     session.commit()
     return profile, _etag(profile)
@@ -104,7 +104,7 @@ def _partner_fields_dropped(body: Mapping[str, Any]) -> dict[str, Any]:
 def _update(kind: Kind, id: str, body: Mapping[str, Any],
             headers: Mapping[str, Any]) -> tuple[profiles.Profile, dict[str, str]]:
     session = db_session()
-    directory.present(session, kind, _checked(kind, id), organisation=_organisation())
+    directory.present(session, kind, _checked(kind, id), scope=scope())
     version = _expected_version(headers, body)
     update = profiles.update_volunteer if kind == "volunteer" else profiles.update_resident
     profile = update(session, id, _partner_fields_dropped(body), expected_version=version,
@@ -115,7 +115,7 @@ def _update(kind: Kind, id: str, body: Mapping[str, Any],
 
 def _erase(kind: Kind, id: str) -> None:
     session = db_session()
-    directory.present(session, kind, _checked(kind, id), organisation=_organisation())
+    directory.present(session, kind, _checked(kind, id), scope=scope())
     privacy.erase_person(session, kind, id, actor=actor(), now=utcnow())
     session.commit()
 

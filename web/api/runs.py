@@ -1,4 +1,8 @@
-"""Match runs and proposals for partner systems: start a run, list proposals, approve, reject."""
+"""Match runs and proposals for partner systems: start a run, list proposals, approve, reject.
+
+Everything passes through the token's scope (services/scope.py): a partner reads and acts on
+matches that involve its own people and on the runs it started; the rest is 404.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -6,15 +10,15 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
+from sqlalchemy import select
 
-from matching.errors import NotFound
 from matching.services import proposals, runs
-from matching.store import MatchRun, TARGET_GROUPS, utcnow
+from matching.store import TARGET_GROUPS, Volunteer, utcnow
 
 from ..db import db_session
 from .problems import MEDIA_TYPE
 from .schemas import Problem
-from .tokens import actor
+from .tokens import actor, current_token, scope
 
 bp = Blueprint("matching", __name__, description="Koppelrondes en voorstellen")
 
@@ -115,7 +119,22 @@ class Reject(Approve):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-def _proposal(match: Any, stale: bool = False) -> dict[str, Any]:
+def _alternatives(matches: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each match's runner-ups that the caller may hear of (scope.visible_alternatives)."""
+    caller = scope()
+    listed = {m.id: (m.explanation or {}).get("alternatives") or [] for m in matches}
+    if caller.is_host:
+        return listed
+    ids = {a.get("volunteer") for alternatives in listed.values() for a in alternatives}
+    organisations = dict(db_session().execute(
+        select(Volunteer.id, Volunteer.partner_organisation).where(Volunteer.id.in_(ids))
+    ).all()) if ids else {}
+    return {id: caller.visible_alternatives(alternatives, organisations)
+            for id, alternatives in listed.items()}
+
+
+def _proposal(match: Any, alternatives: list[dict[str, Any]], stale: bool = False
+              ) -> dict[str, Any]:
     explanation = match.explanation or {}
     return {
         "id": match.id, "run_id": match.run_id, "volunteer_id": match.volunteer_id,
@@ -124,7 +143,7 @@ def _proposal(match: Any, stale: bool = False) -> dict[str, Any]:
         "shared_interests": explanation.get("shared_interests") or [],
         "shared_slots": explanation.get("shared_slots") or [],
         "reasons": explanation.get("reasons") or [],
-        "alternatives": explanation.get("alternatives") or [],
+        "alternatives": alternatives,
         "locked": match.locked, "stale": stale, "version": match.version,
     }
 
@@ -134,13 +153,15 @@ def _proposal(match: Any, stale: bool = False) -> dict[str, Any]:
 @bp.response(201, Run)
 @_problems(400, 401, 403, 422, 429)
 def start_run(body: dict[str, Any]) -> Any:
-    """Start een koppelronde voor de wachtenden (alle, één wijk of één doelgroep)"""
+    """Start een koppelronde voor de eigen wachtende deelnemers (alle, één wijk of één doelgroep)
+
+    De ronde gebruikt de vrijwilligers van de VCU en de eigen vrijwilligers, en trekt alleen
+    open voorstellen voor de eigen deelnemers in.
+    """
     session = db_session()
-    run = runs.start_run(session, scope=body["scope"], settings=body["settings"],
-                         started_by=None, now=utcnow(), via=actor())
-    session.commit()
-    now = utcnow()
-    run = runs.execute_run(session, run.id, now=now, today=now.date())
+    run = runs.run_matching(session, scope=body["scope"], settings=body["settings"],
+                            started_by=None, now=utcnow(), via=actor(),
+                            organisation=current_token().organisation)
     session.commit()
     return run, {"Location": f"/api/v1/runs/{run.id}"}
 
@@ -149,11 +170,8 @@ def start_run(body: dict[str, Any]) -> Any:
 @bp.response(200, Run)
 @_problems(401, 404, 429)
 def read_run(id: str) -> Any:
-    """Eén koppelronde: status, voortgang, invoerhash, statistiek"""
-    run = db_session().get(MatchRun, id)
-    if run is None:
-        raise NotFound("match_run")
-    return run
+    """Eén eigen koppelronde: status, voortgang, invoerhash, statistiek"""
+    return scope().run(db_session(), id)
 
 
 @bp.get("/proposals")
@@ -161,10 +179,12 @@ def read_run(id: str) -> Any:
 @bp.response(200, ProposalPage)
 @_problems(401, 422, 429)
 def list_proposals(query: dict[str, Any]) -> dict[str, Any]:
-    """Voorstellen (of koppelingen in een andere status), hoogste score eerst"""
+    """Voorstellen (of koppelingen in een andere status) met eigen mensen, hoogste score eerst"""
     found = proposals.review(db_session(), run_id=query.get("run"), status=query["status"],
-                             page=query["page"], page_size=query["page_size"])
-    return {"items": [_proposal(m, m.id in found.stale) for m in found.items],
+                             page=query["page"], page_size=query["page_size"], scope=scope())
+    alternatives = _alternatives(found.items)
+    return {"items": [_proposal(m, alternatives[m.id], m.id in found.stale)
+                      for m in found.items],
             "page": found.page, "pages": found.pages, "total": found.total}
 
 
@@ -178,10 +198,10 @@ def approve(body: dict[str, Any], id: str) -> dict[str, Any]:
     config = current_app.config
     match = proposals.approve(
         session, id, actor=None, via=actor(), now=utcnow(), secret=config["SECRET_KEY"],
-        base_url=config["BASE_URL"], expected_version=body.get("version"),
+        base_url=config["BASE_URL"], expected_version=body.get("version"), scope=scope(),
     )
     session.commit()
-    return _proposal(match)
+    return _proposal(match, _alternatives([match])[match.id])
 
 
 @bp.post("/proposals/<string(length=32):id>/reject")
@@ -192,6 +212,6 @@ def reject(body: dict[str, Any], id: str) -> dict[str, Any]:
     """Wijs af met een reden: het paar wordt uitgesloten, de deelnemer wacht weer"""
     session = db_session()
     match = proposals.reject(session, id, reason=body["reason"], actor=None, via=actor(),
-                             now=utcnow(), expected_version=body.get("version"))
+                             now=utcnow(), expected_version=body.get("version"), scope=scope())
     session.commit()
-    return _proposal(match)
+    return _proposal(match, _alternatives([match])[match.id])

@@ -11,6 +11,7 @@ from limits import parse
 from werkzeug import Response
 
 from matching.services import api_tokens
+from matching.services.scope import Scope
 from matching.store import ApiToken, utcnow
 
 from ..db import db_session
@@ -23,6 +24,11 @@ READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 def current_token() -> ApiToken:
     """The token this request was authenticated with."""
     return g.api_token  # type: ignore[no-any-return]
+
+
+def scope() -> Scope:
+    """What this request may read and act on: the token's organisation's people and matches."""
+    return Scope(current_token().organisation)
 
 
 def actor() -> str:

@@ -24,6 +24,9 @@ from . import create_app
 from .auth import hash_profile
 from .db import db_session
 
+# An address the mailer accepts (a .local one would be refused) that never reaches anyone.
+DEMO_LOGIN = "coordinator@demo.maatwerk.example"
+
 
 def _app_factory():  # type: ignore[no-untyped-def]
     return create_app()
@@ -112,14 +115,14 @@ def demo(seed: int, today: object) -> None:
             raise click.ClickException(f"demo population not loaded: {error.message}") from error
         password = secrets.token_urlsafe(12)
         staff_service.create_user(
-            session, email="coordinator@demo.maatwerk.local", name="Demo coördinator",
+            session, email=DEMO_LOGIN, name="Demo coördinator",
             role="coordinator", password=password, profile=hash_profile(),
         )
         session.commit()
         click.echo(f"demo population loaded: {summary}")
         click.echo("")
         click.echo("  Log in at http://127.0.0.1:5000/login")
-        click.echo("  e-mail:     coordinator@demo.maatwerk.local")
+        click.echo(f"  e-mail:     {DEMO_LOGIN}")
         click.echo(f"  wachtwoord: {password}")
         _remember_demo_login(password)
     else:
@@ -130,7 +133,7 @@ def demo(seed: int, today: object) -> None:
 def _remember_demo_login(password: str) -> None:
     path = INSTANCE / "demo-login.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"e-mail: coordinator@demo.maatwerk.local\nwachtwoord: {password}\n")
+    path.write_text(f"e-mail: {DEMO_LOGIN}\nwachtwoord: {password}\n")
     path.chmod(0o600)
 
 

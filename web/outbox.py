@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from werkzeug import Response
 
+from matching.errors import Conflict
 from matching.services import mail
 from matching.store import OUTBOX_STATUSES, utcnow
 
@@ -47,6 +48,7 @@ def index() -> str:
     messages = mail.recent(db_session(), status=status)
     return render_template(
         "outbox/index.html", messages=messages, status=status, labels=STATUS_LABELS,
+        unaddressable=mail.UNADDRESSABLE,
         show_bodies=bool(current_app.config.get("DEMO_MODE")), linkify=linkify,
     )
 
@@ -55,7 +57,15 @@ def index() -> str:
 @roles_required("coordinator", "admin")
 def retry(message_id: str) -> Response:
     session = db_session()
-    mail.retry(session, message_id, now=utcnow())
+    try:
+        mail.retry(session, message_id, now=utcnow())
+    except Conflict as refused:
+        session.rollback()
+        if refused.message != "unaddressable":
+            raise
+        flash(_("Dit e-mailadres wordt geweigerd; opnieuw versturen helpt niet. Corrigeer het "
+                "adres in het profiel."), "error")
+        return redirect(url_for("outbox.index"))
     session.commit()
     flash(_("Het bericht wordt zo opnieuw verstuurd."), "info")
     return redirect(url_for("outbox.index"))

@@ -1,6 +1,11 @@
-"""E-mails into the outbox: Dutch or English, text and HTML, in the caller's transaction."""
+"""E-mails into the outbox: Dutch or English, text and HTML, in the caller's transaction.
+
+Writing a message never fails the act that causes it: a message whose address the mailer
+refuses is kept as failed, with the reason, for staff to see (web/outbox.py).
+"""
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +31,9 @@ LOCALES = ("nl", "en")
 SUBJECT_MAX = 200
 ADDRESS_MAX = 254
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+UNADDRESSABLE = "unaddressable: the mailer refuses this address"
+
+log = logging.getLogger("maatwerk.mail")
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,22 @@ def recipient(to: str | tuple[str, str]) -> str:
     return formatted
 
 
+def check_address(address: str) -> str:
+    """The normalised address, or ValidationFailed: the rule every stored staff address meets."""
+    return recipient(address)
+
+
+def _addressed(to: str | tuple[str, str]) -> tuple[str, str | None]:
+    """The To value and None, or a harmless stand-in and why the message cannot be sent."""
+    try:
+        return recipient(to), None
+    except ValidationFailed:
+        raw = to if isinstance(to, str) else to[1]
+        shown = " ".join(_CONTROL.sub(" ", raw or "").split())[:ADDRESS_MAX]
+        log.warning("mail.unaddressable")
+        return shown or "-", UNADDRESSABLE
+
+
 def enqueue(
     session: Session,
     *,
@@ -117,15 +141,20 @@ def enqueue(
     subject_id: str | None = None,
     now: datetime,
 ) -> OutboxMessage | None:
-    """Add a rendered message to the outbox; None when `dedupe_key` was already used."""
+    """Add a rendered message to the outbox; None when `dedupe_key` was already used.
+
+    An address the mailer refuses makes a failed message, never an error for the caller.
+    """
     if not dedupe_key or len(dedupe_key) > 200:
         raise ValueError("dedupe_key must be 1 to 200 characters")
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
     rendered = render(template, context, locale)
+    address, problem = _addressed(to)
     message = OutboxMessage(
-        dedupe_key=dedupe_key, to_address=recipient(to), subject=rendered.subject,
-        body_text=rendered.text, body_html=rendered.html, status="pending", attempts=0,
+        dedupe_key=dedupe_key, to_address=address, subject=rendered.subject,
+        body_text=rendered.text, body_html=rendered.html,
+        status="failed" if problem else "pending", last_error=problem, attempts=0,
         next_attempt_at=now, created_at=now, subject_kind=subject_kind, subject_id=subject_id,
     )
     # A concurrent transaction may insert the same key after our check: the unique index
@@ -145,10 +174,12 @@ def enqueue_many(session: Session, drafts: list[Draft], *, now: datetime) -> int
         if not draft.dedupe_key or len(draft.dedupe_key) > 200:
             raise ValueError("dedupe_key must be 1 to 200 characters")
         rendered = render(draft.template, draft.context, draft.locale)
+        address, problem = _addressed(draft.to)
         rows.append({
-            "id": new_id(), "dedupe_key": draft.dedupe_key, "to_address": recipient(draft.to),
+            "id": new_id(), "dedupe_key": draft.dedupe_key, "to_address": address,
             "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
-            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+            "status": "failed" if problem else "pending", "last_error": problem,
+            "attempts": 0, "next_attempt_at": now, "created_at": now,
             "subject_kind": draft.subject_kind, "subject_id": draft.subject_id,
         })
     table = OutboxMessage.__table__
@@ -172,6 +203,9 @@ def retry(session: Session, message_id: str, *, now: datetime) -> OutboxMessage:
         raise NotFound("outbox_message")
     if message.status != "failed":
         raise Conflict("not_failed")
+    if message.last_error == UNADDRESSABLE:
+        raise Conflict("unaddressable")  # sending again cannot help: the address is wrong
+    message.last_error = None
     message.status = "pending"
     message.attempts = 0
     message.next_attempt_at = now

@@ -18,7 +18,7 @@ from ..conftest import CHEAP_HASH, SHARED
 from ..logins import PASSWORD
 from .conftest import CHROMIUM, LAUNCH_ARGS, serving
 
-EMAIL = "coordinator@browser.test"
+EMAIL = "coordinator@browser.example"
 
 pytestmark = pytest.mark.browser
 

@@ -120,12 +120,29 @@ def test_two_transactions_racing_on_one_key_make_one_row(engine, session):
     "",
     ("Anne", "anne@example.org\nBcc: evil@example.net"),
 ])
-def test_bad_recipient_is_refused_and_nothing_stored(session, to):
+def test_a_bad_recipient_makes_a_failed_message_never_an_error_or_a_second_header(session, to):
     with pytest.raises(ValidationFailed) as caught:
-        _enqueue(session, to=to)
+        mail.recipient(to)
     assert caught.value.errors == {"to": "invalid_email"}
+    message = _enqueue(session, to=to)
     session.commit()
-    assert _count(session) == 0
+    stored = session.get(OutboxMessage, message.id)
+    assert (stored.status, stored.last_error) == ("failed", mail.UNADDRESSABLE)
+    assert "\r" not in stored.to_address and "\n" not in stored.to_address
+    with pytest.raises(Conflict):
+        mail.retry(session, stored.id, now=NOW)
+
+
+def test_a_special_use_domain_is_unaddressable_and_batches_keep_going(session):
+    added = mail.enqueue_many(session, [
+        mail.Draft(dedupe_key=f"batch:{n}", to=to, template="notice", context=CONTEXT,
+                   locale="nl")
+        for n, to in enumerate(["coordinator@demo.maatwerk.local", "anne@example.org"])
+    ], now=NOW)
+    session.commit()
+    assert added == 2
+    statuses = dict(session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.status)).all())
+    assert statuses == {"batch:0": "failed", "batch:1": "pending"}
 
 
 def test_name_and_subject_lose_line_breaks(session):

@@ -359,3 +359,23 @@ def test_workflow_keeps_its_invariants_under_random_interleavings(engine):
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     Workflow.TestCase().runTest()
+
+
+@pytest.mark.parametrize("choice, status", [("accept", "accepted"), ("decline", "declined")])
+def test_an_unaddressable_notice_never_undoes_the_volunteers_answer(session, offered, choice,
+                                                                   status):
+    """A coordinator address from before the mailer's rule was enforced (set in the table)."""
+    from matching.services import mail
+    from matching.store import StaffUser
+
+    match, token = offered
+    coordinator = session.get(StaffUser, session.get(Match, match.id).offered_by)
+    coordinator.email = "coordinator@demo.maatwerk.local"
+    session.commit()
+    assert decide(session, token, choice).result == "recorded"
+    session.expire_all()
+    assert session.get(Match, match.id).status == status
+    [notice] = messages(session, f"coordinator:{status}:")
+    assert (notice.status, notice.last_error) == ("failed", mail.UNADDRESSABLE)
+    [confirmation] = messages(session, "decision:")
+    assert confirmation.status == "pending"

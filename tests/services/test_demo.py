@@ -291,7 +291,7 @@ def test_cli_demo_loads_prints_a_login_that_works(tmp_path, sqlite_template):
     first = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True,
                            timeout=300)
     assert first.returncode == 0, first.stderr
-    assert "coordinator@demo.maatwerk.local" in first.stdout
+    assert "coordinator@demo.maatwerk.example" in first.stdout
     password = re.search(r"wachtwoord: (\S+)", first.stdout).group(1)
     assert (tmp_path / "instance" / "demo-login.txt").stat().st_mode & 0o077 == 0
 
@@ -305,14 +305,14 @@ def test_cli_demo_loads_prints_a_login_that_works(tmp_path, sqlite_template):
     app = create_app(config.TestConfig(f"sqlite:///{database}"))
     try:
         client = app.test_client()
-        response = login(client, "coordinator@demo.maatwerk.local", password)
+        response = login(client, "coordinator@demo.maatwerk.example", password)
         assert response.status_code == 302
         home = client.get("/")
         assert home.status_code == 200
         with app.extensions["maatwerk.sessions"]() as session:
             volunteers = session.scalar(select(func.count()).select_from(Volunteer))
         assert f'data-count="volunteers">{volunteers}<' in home.get_data(as_text=True)
-        assert login(app.test_client(), "coordinator@demo.maatwerk.local", "verkeerd-wachtwoord!"
+        assert login(app.test_client(), "coordinator@demo.maatwerk.example", "verkeerd-wachtwoord!"
                      ).status_code != 302
         with app.extensions["maatwerk.sessions"]() as session:
             loaded = _fingerprint(session)

@@ -93,6 +93,12 @@ def test_create_user_command_makes_an_account_and_there_is_no_default_one(app, s
         env={"MAATWERK_PASSWORD": "password123"},
     )
     assert refused.exit_code != 0
+    for address in ("coordinator@demo.maatwerk.local", "a@localhost", "a@b.test", "a@b@c.nl"):
+        unsendable = runner.invoke(
+            create_user, ["--email", address, "--name", "Ans", "--role", "admin"],
+            env={"MAATWERK_PASSWORD": PASSWORD},
+        )
+        assert unsendable.exit_code != 0 and "email: invalid_email" in unsendable.output, address
     result = runner.invoke(
         create_user, ["--email", "Beheer@VCU.example", "--name", "Ans", "--role", "admin"],
         env={"MAATWERK_PASSWORD": PASSWORD},

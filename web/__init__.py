@@ -8,7 +8,7 @@ from flask import Flask
 from config import Config, from_environment
 
 from . import (
-    api, attention, auth, check_ins, dashboard, db, errors, home, i18n, imports, links, outbox,
+    api, attention, auth, check_ins, dashboard, db, edge, errors, home, i18n, imports, links, outbox,
     privacy, proposals, public, replies, residents, runs, security, staff, volunteers,
 )
 
@@ -22,6 +22,7 @@ def create_app(config: Config | None = None) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    edge.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(volunteers.bp)
     app.register_blueprint(residents.bp)

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from matching.services import durability, reports, waiting
-from matching.services.periods import ZONE, Period, month
+from matching.services.periods import LAST_DAY, ZONE, Period, month, supported
 from matching.store import TARGET_GROUPS, utcnow
 
 from . import labels
@@ -113,10 +113,13 @@ def _date(name: str, default: date, errors: list[str]) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
+        day = None
+    if day is None or not supported(day) or day == LAST_DAY:
         errors.append(_("Vul een geldige datum in (jjjj-mm-dd)."))
         return default
+    return day
 
 
 def _filters() -> Filters:

@@ -26,7 +26,8 @@ def _actor() -> str | None:
     return current_user.id if current_user and current_user.is_authenticated else None
 
 
-def _page(status: int, title: str, message: str) -> tuple[Response | str, int]:
+def error_page(status: int, title: str, message: str) -> tuple[Response | str, int]:
+    """The error as a page, or as problem+json under /api/."""
     if _wants_json():
         body = jsonify(type="about:blank", title=title, status=status, detail=message)
         body.mimetype = "application/problem+json"
@@ -70,14 +71,14 @@ def init_app(app: Flask) -> None:
             "security.csrf_refused actor=%s path=%s at=%s", _actor(), request.path,
             utcnow().isoformat(),
         )
-        return _page(
+        return error_page(
             400, _("Formulier verlopen"), _("Het formulier was verouderd. Probeer het opnieuw.")
         )
 
     @app.errorhandler(MatchingError)
     def domain_error(error: MatchingError):  # type: ignore[no-untyped-def]
         # Services speak English keys; the page shows a Dutch message chosen by status.
-        return _page(error.status, _title(error.status), _message(error.status))
+        return error_page(error.status, _title(error.status), _message(error.status))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
@@ -87,7 +88,7 @@ def init_app(app: Flask) -> None:
                 "security.rate_limited actor=%s path=%s at=%s", _actor(), request.path,
                 utcnow().isoformat(),
             )
-        return _page(status, _title(status), _message(status))
+        return error_page(status, _title(status), _message(status))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
@@ -98,7 +99,7 @@ def init_app(app: Flask) -> None:
         log.error("database.unavailable path=%s error=%s at=%s", request.path,
                   type(getattr(error, "orig", error)).__name__, utcnow().isoformat())
         g._login_user = AnonymousUserMixin()
-        page, status = _page(
+        page, status = error_page(
             503, _("Tijdelijk niet beschikbaar"),
             _("De gegevens zijn even niet bereikbaar. Probeer het over een paar minuten opnieuw."),
         )
@@ -107,7 +108,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def server_error(error: Exception):  # type: ignore[no-untyped-def]
         log.exception("unhandled error on %s", request.path)
-        return _page(
+        return error_page(
             500, _("Er ging iets mis"),
             _("Er is een onverwachte fout opgetreden. Die is vastgelegd."),
         )

@@ -56,7 +56,8 @@ def profile_values(profile: Any, kind: str) -> dict[str, Any]:
 def submitted_values(form: MultiDict[str, str], kind: str) -> dict[str, Any]:
     """The user's input as form values, to show it again after an error."""
     values: dict[str, Any] = form_data(form, editable_fields(kind))
-    values["availability"] = [int(s) for s in form.getlist("availability") if s.isdigit()]
+    values["availability"] = [int(s) for s in form.getlist("availability")
+                              if s.isdigit() and len(s) <= 3]
     values["version"] = form.get("version", "")
     return values
 

@@ -27,6 +27,16 @@ class Page:
     pages: int
 
 
+# The query parameters a list understands; exports carry these and nothing else.
+FILTER_KEYS = ("q", "status", "pc4", "neighbourhood", "interest", "language", "activity",
+               "target_group", "min_wait", "sort", "dir")
+
+
+def filters_of(args: MultiDict[str, str]) -> dict[str, str]:
+    """The list's filters from the query string, for links that keep them (export)."""
+    return {key: args[key] for key in FILTER_KEYS if args.get(key)}
+
+
 def _code(value: str) -> str:
     # Codes are identifiers; anything else could smuggle LIKE wildcards into the pattern.
     return value if re.fullmatch(r"[a-z0-9_\-]{1,40}", value) else ""

@@ -16,8 +16,9 @@ from matching.store import utcnow
 
 from . import labels
 from .db import db_session
+from .edge import whole_number
 from .profile_forms import editable_fields, form_data, profile_values, submitted_values, tags
-from .profile_lists import page
+from .profile_lists import filters_of, page
 
 EDIT_ROLES = ("coordinator", "admin")
 BLUEPRINTS = {"volunteer": "volunteers", "resident": "residents"}
@@ -50,7 +51,8 @@ def list_page(kind: Kind) -> str:
     today = profiles.local_date(utcnow())
     result = page(db_session(), kind, request.args, today)
     return render_template(f"{BLUEPRINTS[kind]}/list.html", **_context(
-        kind, page=result, args=request.args.to_dict(), today=today))
+        kind, page=result, args=request.args.to_dict(), today=today,
+        filters=filters_of(request.args)))
 
 
 def create_page(kind: Kind) -> Response | str | tuple[str, int]:
@@ -96,7 +98,7 @@ def edit_page(kind: Kind, id: str) -> Response | str | tuple[str, int]:
     errors: dict[str, str] = {}
     status = 422
     try:
-        update(session, id, _form_input(kind), expected_version=int(version) if version.isdigit() else -1,
+        update(session, id, _form_input(kind), expected_version=whole_number(version) or -1,
                actor=actor(), now=utcnow())
         session.commit()
         flash(_("De wijzigingen zijn opgeslagen."), "info")

@@ -17,6 +17,7 @@ from matching.store import utcnow
 
 from .auth import roles_required
 from .db import db_session
+from .edge import whole_number
 from .matchlabels import problem, slot_label
 
 bp = Blueprint("proposals", __name__, url_prefix="/koppelen/voorstellen")
@@ -39,8 +40,7 @@ def _back() -> Response:
 
 
 def _version() -> int | None:
-    value = request.form.get("version", "")
-    return int(value) if value.isdigit() else None
+    return whole_number(request.form.get("version"))
 
 
 def _refused(error: Exception) -> Response:
@@ -60,7 +60,7 @@ def index() -> str:
     page_number = request.args.get("page", "1")
     found = proposals.review(
         db_session(), run_id=request.args.get("run") or None, status=status,
-        page=int(page_number) if page_number.isdigit() else 1, locale=str(get_locale()),
+        page=whole_number(page_number) or 1, locale=str(get_locale()),
     )
     return render_template(
         "proposals/index.html", found=found, status=status, tabs=STATUS_TABS,

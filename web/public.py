@@ -51,7 +51,8 @@ def signup() -> Response | str | tuple[str, int]:
         )
     except ValidationFailed as failure:
         session.rollback()
-        values = {**data, "availability": [int(s) for s in data["availability"] if s.isdigit()]}
+        values = {**data, "availability": [int(s) for s in data["availability"]
+                                             if s.isdigit() and len(s) <= 3]}
         return _render("public/signup.html", "profile", values,
                        labels.error_messages(failure.errors)), 422
     session.commit()
@@ -133,7 +134,8 @@ def refer() -> Response | str | tuple[str, int]:
         data["referral_source"] = "-"  # only the professional sources are offered here
     try:
         signups.refer(session, data, agreed=request.form.get("agreed") == "yes",
-                      text_version=request.form.get("text_version", ""), now=utcnow())
+                      text_version=request.form.get("text_version", ""),
+                      secret=current_app.config["SECRET_KEY"], now=utcnow())
     except ValidationFailed as failure:
         session.rollback()
         return _render("public/referral.html", "referral", data,

@@ -11,6 +11,15 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 ZONE = ZoneInfo("Europe/Amsterdam")
+# The dates reports accept: wide enough for any real period, narrow enough that a day before
+# or after never overflows Python's date or a database's range.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+
+def supported(day: date) -> bool:
+    """Whether a report may start or end on this day."""
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def midnight(day: date) -> datetime:
@@ -29,6 +38,8 @@ class Period:
     def __post_init__(self) -> None:
         if self.end <= self.start:
             raise ValueError(f"period end {self.end} is not after its start {self.start}")
+        if not (supported(self.start) and supported(self.end)):
+            raise ValueError(f"period {self.start} - {self.end} is outside the supported dates")
         if self.now.tzinfo is None:
             raise ValueError("now must be an aware datetime")
 
@@ -56,6 +67,8 @@ def month(value: str, now: datetime) -> Period:
     if not (len(year) == 4 and year.isdigit() and len(number) == 2 and number.isdigit()):
         raise ValueError(f"not a month: {value!r}")
     first = date(int(year), int(number), 1)
+    if not supported(first) or first.replace(day=28) >= LAST_DAY.replace(day=1):
+        raise ValueError(f"month outside the supported dates: {value!r}")
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return Period(first, following, now)
 

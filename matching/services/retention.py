@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from matching.store import Match, Resident, Volunteer
 
-from . import privacy, profiles
+from . import privacy, profiles, submissions
 from .reviews import add_months
 
 
@@ -82,4 +82,5 @@ def apply(session: Session, *, now: datetime, months: int = 24) -> RetentionRepo
     for volunteer_id in volunteers:
         privacy.erase_person(session, "volunteer", volunteer_id, actor=None, now=now,
                              retention=True)
+    submissions.forget_old(session, now=now)
     return RetentionReport(residents=len(residents), volunteers=len(volunteers))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from matching.errors import InvalidLink, ValidationFailed
 from matching.store import Link, OutboxMessage, Resident, Volunteer
 
-from . import consents, links, mail, profiles
+from . import consents, links, mail, profiles, submissions
 from .audit import record
 
 PURPOSE = "verify_email"
@@ -61,12 +61,17 @@ def _version(text_version: str) -> str:
 def sign_up(
     session: Session, data: Mapping[str, Any], *, consented: bool, text_version: str,
     text: ConfirmationText, link_url: str, locale: str, secret: str, now: datetime,
-) -> Volunteer:
+) -> Volunteer | None:
     """A new volunteer (status "new", source "signup") with their consent and a confirmation mail.
 
     Without consent nothing is stored: ValidationFailed names "consent" next to any field errors.
+    The same form posted again within a day stores and sends nothing: None.
     """
     missing = {} if consented else {"consent": "required"}
+    taken = submissions.claim(session, "signup", {**data, "consent": consented},
+                              secret=secret, now=now)
+    if taken is None:
+        return None
     try:
         volunteer = profiles.create_volunteer(session, data, actor="public:signup", now=now,
                                               source="signup", status="new")
@@ -76,16 +81,25 @@ def sign_up(
         raise ValidationFailed(missing)
     consents.give(session, "volunteer", volunteer.id, "profile", _version(text_version), "signup",
                   now)
+    taken.subject_id = volunteer.id
     send_confirmation(session, volunteer, text=text, link_url=link_url, locale=locale,
                       secret=secret, now=now)
     return volunteer
 
 
 def refer(
-    session: Session, data: Mapping[str, Any], *, agreed: bool, text_version: str, now: datetime,
-) -> Resident:
-    """A referred resident with the referral consent the referrer confirmed on their behalf."""
+    session: Session, data: Mapping[str, Any], *, agreed: bool, text_version: str, secret: str,
+    now: datetime,
+) -> Resident | None:
+    """A referred resident with the referral consent the referrer confirmed on their behalf.
+
+    The same form posted again within a day stores nothing: None.
+    """
     missing = {} if agreed else {"agreed": "required"}
+    taken = submissions.claim(session, "referral", {**data, "agreed": agreed}, secret=secret,
+                              now=now)
+    if taken is None:
+        return None
     try:
         resident = profiles.create_resident(session, data, actor="public:referral", now=now,
                                             referral=True)
@@ -95,6 +109,7 @@ def refer(
         raise ValidationFailed(missing)
     consents.give(session, "resident", resident.id, "referral", _version(text_version), "referrer",
                   now)
+    taken.subject_id = resident.id
     return resident
 
 

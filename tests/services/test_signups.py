@@ -75,7 +75,8 @@ def test_sign_up_and_refer_record_the_shown_consent_version(session):
     assert (volunteer.status, volunteer.source) == ("new", "signup")
     resident = signups.refer(
         session, {"first_name": "Gerrit", "referrer_name": "Dr. J", "referrer_phone": "0301112233",
-                  "referral_source": "gp"}, agreed=True, text_version="2026-01", now=now)
+                  "referral_source": "gp"}, agreed=True, text_version="2026-01", secret=SECRET,
+        now=now)
     assert resident.status == "referred"
     given = {c.subject_id: (c.purpose, c.text_version) for c in session.scalars(select(Consent))}
     assert given == {volunteer.id: ("profile", "2026-01"), resident.id: ("referral", "2026-01")}

@@ -219,3 +219,38 @@ def test_expired_link_shows_no_data_and_sends_one_new_link(client, session):
     page = client.get(fresh)
     client.post(fresh, data={"csrf_token": token(page.get_data(as_text=True))})
     assert fetch(session, Volunteer, volunteer.id).email_verified_at is not None
+
+
+def _posted_twice(client, path: str, form: dict) -> tuple:
+    """The form as a browser posts it after Back: the same values, the same page's CSRF token."""
+    page = client.get(path).get_data(as_text=True)
+    data = {**form, "csrf_token": token(page), "text_version": CURRENT_VERSION}
+    return client.post(path, data=data), client.post(path, data=data)
+
+
+def test_a_signup_posted_twice_makes_one_volunteer_and_one_mail(client, session):
+    add_taxonomy(session)
+    first, second = _posted_twice(client, "/aanmelden", SIGNUP)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert volunteers(session) == 1
+    assert scalar(session, select(func.count()).select_from(OutboxMessage)) == 1
+    assert scalar(session, select(func.count()).select_from(Consent)) == 1
+    # A different person (or a corrected form) is a new submission.
+    post_form(client, "/aanmelden", {**SIGNUP, "first_name": "Sanna", "email": "sanna@example.org"})
+    assert volunteers(session) == 2
+
+
+def test_a_referral_posted_twice_makes_one_resident(client, session):
+    add_taxonomy(session)
+    first, second = _posted_twice(client, "/verwijzen", REFERRAL)
+    assert first.status_code == second.status_code == 302
+    assert residents(session) == 1
+
+
+def test_a_refused_first_post_does_not_block_the_corrected_one(client, session):
+    add_taxonomy(session)
+    refused, again = _posted_twice(client, "/aanmelden", {**SIGNUP, "consent": ""})
+    assert refused.status_code == again.status_code == 422
+    assert post_form(client, "/aanmelden", SIGNUP).status_code == 302
+    assert volunteers(session) == 1

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from matching.services import reports
-from matching.services.periods import Period
+from matching.services.periods import FIRST_DAY, LAST_DAY, Period
 from matching.store import TARGET_GROUPS, utcnow
 
 from ..db import db_session
@@ -20,10 +20,12 @@ bp = Blueprint("stats", __name__, description="Indicatoren voor de gemeente en p
 
 class StatsQuery(_Input):
     van = fields.Date(
-        load_default=None, metadata={"description": "Eerste dag (standaard: 365 dagen terug)"}
+        load_default=None, validate=validate.Range(min=FIRST_DAY, max=LAST_DAY),
+        metadata={"description": "Eerste dag (standaard: 365 dagen terug)"}
     )
     tot = fields.Date(
-        load_default=None, metadata={"description": "Dag na de laatste (standaard: morgen)"}
+        load_default=None, validate=validate.Range(min=FIRST_DAY, max=LAST_DAY),
+        metadata={"description": "Dag na de laatste (standaard: morgen)"}
     )
     wijk = fields.String(load_default=None, metadata={"description": "Alleen deze wijk"})
     doelgroep = fields.String(
@@ -57,6 +59,9 @@ def indicators(query: dict[str, Any]) -> dict[str, Any]:
     start = query["van"] or end - timedelta(days=365)
     if end <= start:
         start = end - timedelta(days=365)
+    start = max(start, FIRST_DAY)
+    if end <= start:
+        end = start + timedelta(days=1)
     return reports.indicators(
         db_session(), Period(start, end, now), wijk=query["wijk"], target_group=query["doelgroep"]
     )

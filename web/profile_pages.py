@@ -140,6 +140,25 @@ def export_download(kind: Kind, id: str) -> Response:
         "Content-Disposition": f'attachment; filename="{kind}-{id}.json"'})
 
 
+def withdraw_consent(kind: Kind, id: str) -> Response:
+    """Record that the person withdrew a consent (a health note goes with its consent)."""
+    session = db_session()
+    purpose = request.form.get("purpose", "")
+    try:
+        consents.withdraw(session, kind, id, purpose, actor=actor(), now=utcnow())
+    except (ValidationFailed, Conflict):
+        session.rollback()
+        flash(_("Deze toestemming was niet (meer) gegeven."), "error")
+        return redirect(url_for(f"{BLUEPRINTS[kind]}.detail", id=id))
+    session.commit()
+    if purpose in ("profile", "referral"):
+        flash(_("De toestemming is ingetrokken. Wis nu de persoonsgegevens (onderaan deze "
+                "pagina), tenzij er een andere grondslag is om ze te bewaren."), "info")
+    else:
+        flash(_("De toestemming is ingetrokken."), "info")
+    return redirect(url_for(f"{BLUEPRINTS[kind]}.detail", id=id))
+
+
 def erase(kind: Kind, id: str) -> Response:
     session = db_session()
     if request.form.get("confirm") != "yes":

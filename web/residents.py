@@ -52,6 +52,11 @@ def export(id: str) -> Response:
     return pages.export_download("resident", id)
 
 
+@bp.post("/<id>/toestemming-intrekken")
+def withdraw_consent(id: str) -> Response:
+    return pages.withdraw_consent("resident", id)
+
+
 @bp.post("/<id>/wissen")
 def erase(id: str) -> Response:
     return pages.erase("resident", id)

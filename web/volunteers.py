@@ -65,6 +65,11 @@ def export(id: str) -> Response:
     return pages.export_download("volunteer", id)
 
 
+@bp.post("/<id>/toestemming-intrekken")
+def withdraw_consent(id: str) -> Response:
+    return pages.withdraw_consent("volunteer", id)
+
+
 @bp.post("/<id>/wissen")
 def erase(id: str) -> Response:
     return pages.erase("volunteer", id)

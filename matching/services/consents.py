@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.errors import NotFound, ValidationFailed
+from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.store import Consent, Resident, Volunteer
 
 from .audit import record
@@ -91,16 +91,26 @@ def withdraw(
 ) -> int:
     """Withdraw every standing consent for the purpose; withdrawing health_note clears the note.
 
-    Returns how many consent records were withdrawn.
+    Returns how many consent records were withdrawn; Conflict when none was standing. The
+    records stay, marked withdrawn (when, by whom): they are the proof of what was agreed.
     """
+    if kind not in _MODELS:
+        raise ValidationFailed({"kind": "invalid_choice"})
+    if purpose not in CONSENT_TEXTS[CURRENT_VERSION]:
+        raise ValidationFailed({"purpose": "invalid_choice"})
+    if session.get(_MODELS[kind], id) is None:
+        raise NotFound(f"{kind} {id}")
     standing = session.scalars(
         select(Consent).where(
             Consent.subject_kind == kind, Consent.subject_id == id, Consent.purpose == purpose,
             Consent.withdrawn_at.is_(None),
         )
     ).all()
+    if not standing:
+        raise Conflict("consent_not_given")
     for consent in standing:
         consent.withdrawn_at = now
+        consent.withdrawn_by = actor
     fields: list[str] = []
     if purpose == "health_note" and kind == "resident":
         resident = session.get(Resident, id)

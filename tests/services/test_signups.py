@@ -98,3 +98,36 @@ def test_renew_only_replaces_an_expired_genuine_link(session, make_volunteer):
     assert signups.renew(session, token, text=TEXT, link_url="https://x/{token}", locale="nl",
                          secret=SECRET, now=later) is False
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+def test_two_concurrent_posts_of_one_signup_make_one_volunteer_and_one_mail(engine):
+    import threading
+
+    from matching.store import Volunteer, make_session_factory
+
+    factory = make_session_factory(engine)
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def post() -> None:
+        with factory() as own:
+            barrier.wait()
+            try:
+                made = signups.sign_up(
+                    own, {"first_name": "Sanne", "email": "sanne@example.org"}, consented=True,
+                    text_version="2026-01", text=TEXT, link_url="https://x/{token}", locale="nl",
+                    secret=SECRET, now=utcnow())
+                own.commit()
+                results.append(made is not None)
+            except Exception as error:  # reported below, not swallowed
+                results.append(error)
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results, key=str) == [False, True], results
+    with factory() as check:
+        assert check.scalar(select(func.count()).select_from(Volunteer)) == 1
+        assert check.scalar(select(func.count()).select_from(OutboxMessage)) == 1

@@ -106,6 +106,12 @@ def test_admin_lists_creates_and_disables_staff(app, make_staff, engine):
     assert weak.status_code == 422
     assert "minstens 12 tekens" in weak.get_data(as_text=True)
     assert staff_row(engine, email="nieuw@vcu.example") is None
+    # An address the mailer would refuse could never receive a notice: refused here already.
+    unsendable = admin.post("/beheer/medewerkers", data={
+        **form, "password": PASSWORD, "email": "nieuw@vcu.local"})
+    assert unsendable.status_code == 422
+    assert "Vul een geldig e-mailadres in." in unsendable.get_data(as_text=True)
+    assert staff_row(engine, email="nieuw@vcu.local") is None
 
     assert admin.post("/beheer/medewerkers", data={**form, "password": PASSWORD}).status_code == 302
     new = staff_row(engine, email="nieuw@vcu.example")

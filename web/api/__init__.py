@@ -43,7 +43,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("API_SPEC_OPTIONS", {
-        "info": {"description": "Vrijwilligers en deelnemers voor partnerorganisaties van de VCU."},
+        "info": {"description": (
+            "Vrijwilligers en deelnemers voor partnerorganisaties van de VCU. Een sleutel hoort "
+            "bij één organisatie en bereikt alleen haar eigen mensen (door haar aangemelde "
+            "vrijwilligers, door haar verwezen deelnemers), koppelingen waarin een van hen zit en "
+            "rondes die zij startte; al het andere geeft 404.")},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},

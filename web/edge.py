@@ -15,6 +15,7 @@ from flask import Flask, request
 from flask_babel import gettext as _
 from werkzeug import Response
 
+from .api.problems import problem
 from .errors import error_page
 
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -29,11 +30,13 @@ def init_app(app: Flask) -> None:
 
 
 def refuse_bad_input() -> Response | tuple[Any, int] | None:
-    if _ANY_CONTROL.search(request.path) or any(
-        _ANY_CONTROL.search(key) or _ANY_CONTROL.search(value)
-        for key, value in request.args.items(multi=True)
-    ):
-        return _refused()
+    api = request.path.startswith("/api/")
+    if _ANY_CONTROL.search(request.path):
+        # For the API the path is an id: nothing by that name exists.
+        return problem(404, _("Niet gevonden.")) if api else _refused()
+    for key, value in request.args.items(multi=True):
+        if _ANY_CONTROL.search(key) or _ANY_CONTROL.search(value):
+            return _refused_field(key, api)
     if request.method not in _BODY_METHODS:
         return None
     if request.is_json:
@@ -42,12 +45,12 @@ def refuse_bad_input() -> Response | tuple[Any, int] | None:
         except (ValueError, RecursionError):
             return error_page(400, _("Verzoek niet begrepen"),
                               _("De JSON-inhoud van het verzoek is niet leesbaar."))
-        if not _json_is_clean(body):
-            return _refused()
+        if (field := _unclean_json_field(body)) is not None:
+            return _refused_field(field, api)
     elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        if any(_TEXT_CONTROL.search(key) or _TEXT_CONTROL.search(value)
-               for key, value in request.form.items(multi=True)):
-            return _refused()
+        for key, value in request.form.items(multi=True):
+            if _TEXT_CONTROL.search(key) or _TEXT_CONTROL.search(value):
+                return _refused_field(key, api)
     return None
 
 
@@ -60,24 +63,32 @@ def whole_number(text: str | None) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
-def _json_is_clean(body: Any) -> bool:
-    """No control characters in any key or string, and no deeper than MAX_JSON_DEPTH."""
-    stack = [(body, 1)]
+def _unclean_json_field(body: Any) -> str | None:
+    """The top-level field holding a control character or nesting deeper than MAX_JSON_DEPTH."""
+    stack: list[tuple[Any, int, str]] = [(body, 1, "body")]
     while stack:
-        value, depth = stack.pop()
+        value, depth, field = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            return False
+            return field
         if isinstance(value, str):
             if _TEXT_CONTROL.search(value):
-                return False
+                return field
         elif isinstance(value, dict):
             for key, item in value.items():
+                name = key if depth == 1 else field
                 if _TEXT_CONTROL.search(key):
-                    return False
-                stack.append((item, depth + 1))
+                    return "body"
+                stack.append((item, depth + 1, name))
         elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
-    return True
+            stack.extend((item, depth + 1, field) for item in value)
+    return None
+
+
+def _refused_field(field: str, api: bool) -> Response | tuple[Any, int]:
+    if api:
+        name = field if not _ANY_CONTROL.search(field) else "body"
+        return problem(422, _("Ongeldige gegevens."), errors={name[:60]: "invalid_characters"})
+    return _refused()
 
 
 def _refused() -> tuple[Any, int]:

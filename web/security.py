@@ -22,6 +22,8 @@ def init_app(app: Flask) -> None:
     if proxies := app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     csrf.init_app(app)
+    # Flask-Limiter keeps the last app's "enabled" as the default of the next: say it each time.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
 
     @app.after_request

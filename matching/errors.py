@@ -33,11 +33,6 @@ class Conflict(MatchingError):
     code = "conflict"
 
 
-class Forbidden(MatchingError):
-    status = 403
-    code = "forbidden"
-
-
 class InvalidLink(MatchingError):
     """A link that cannot be used; `reason` says why, so the page can offer a fresh one."""
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.errors import Conflict, InvalidLink, NotFound, ValidationFailed
-from matching.services import audit, links, mail, pairing, proposals, runs
+from matching.services import audit, links, mail, pairing, profiles, proposals, staff
 from matching.store import Interest, Link, Match
 
 log = logging.getLogger("maatwerk.decisions")
@@ -167,7 +167,7 @@ def _decline(session: Session, match: Match, reason: str, now: datetime) -> None
     match.decline_reason = reason or None
     proposals.exclude(session, match.volunteer_id, match.resident_id,
                       reason="declined_by_volunteer", actor=None, now=now)
-    runs.set_resident_status(session, [match.resident_id], "waiting")
+    profiles.set_resident_status(session, [match.resident_id], "waiting")
     volunteer = match.volunteer
     mail.enqueue(
         session, dedupe_key=f"decision:{match.id}", to=(volunteer.full_name, volunteer.email or ""),
@@ -183,7 +183,7 @@ def _decline(session: Session, match: Match, reason: str, now: datetime) -> None
 
 
 def _notify_coordinator(session: Session, match: Match, event: str, now: datetime) -> None:
-    address = proposals.coordinator_address(session, match)
+    address = staff.coordinator_address(session, match)
     if address is None:
         return
     mail.enqueue(
@@ -258,7 +258,7 @@ def expire_due(session: Session, *, now: datetime) -> int:
             pairing.close_match(session, match, "expired", now)
         except Conflict:
             continue
-        runs.set_resident_status(session, [match.resident_id], "waiting")
+        profiles.set_resident_status(session, [match.resident_id], "waiting")
         _notify_coordinator(session, match, "expired", now)
         expired += 1
     session.flush()
@@ -288,7 +288,7 @@ def record_introduction(
     if volunteer_go and resident_go:
         match = pairing.move(session, match.id, from_status="accepted", to_status="active",
                              expected_version=match.version, activated_at=now, **values)
-        runs.set_resident_status(session, [match.resident_id], "matched")
+        profiles.set_resident_status(session, [match.resident_id], "matched")
         audit.record(session, actor=actor, action="match.activated",
                      subject=("match", match.id), now=now)
         return match
@@ -298,7 +298,7 @@ def record_introduction(
     pairing.close_match(session, match, "ended", now)
     proposals.exclude(session, match.volunteer_id, match.resident_id, reason="no_go",
                       actor=actor, now=now)
-    runs.set_resident_status(session, [match.resident_id], "waiting")
+    profiles.set_resident_status(session, [match.resident_id], "waiting")
     session.flush()
     audit.record(session, actor=actor, action="match.no_go", subject=("match", match.id),
                  now=now)

@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from matching.errors import NotFound
 from matching.store import (
-    CheckIn, Consent, Exclusion, ExitInterview, Match, MilestoneReview, OutboxMessage, Resident,
-    Volunteer,
+    CheckIn, Consent, Exclusion, ExitInterview, Match, MilestoneReview, OutboxMessage,
 )
 from matching.store.staff import AuditEvent
 

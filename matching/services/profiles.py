@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.store import (
@@ -464,3 +465,19 @@ def close(session: Session, resident_id: str, reason: str, *, actor: str | None,
     _transition(session, resident, "resident", "closed",
                 ["status", "closed_reason", "closed_at"], actor, now)
     return resident
+
+
+def set_resident_status(session: Session, resident_ids: list[str], status: str) -> None:
+    """Move residents between waiting / proposed / matched without marking their profile edited."""
+    if not resident_ids:
+        return
+    # updated_at is kept: a workflow step is not a profile change (the stale flag reads it).
+    session.execute(
+        update(Resident.__table__)
+        .where(Resident.id.in_(resident_ids))
+        .values(status=status, updated_at=Resident.updated_at)
+    )
+    for resident_id in resident_ids:
+        loaded = session.identity_map.get(identity_key(Resident, resident_id))
+        if loaded is not None:
+            session.expire(loaded, ["status", "version"])

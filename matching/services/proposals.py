@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from matching import engine
 from matching.errors import Conflict, NotFound, ValidationFailed
-from matching.services import audit, links, mail, pairing, runs
+from matching.services import audit, links, mail, pairing, profiles, runs
 from matching.services.scope import HOST, Scope
-from matching.store import Exclusion, Interest, Match, MatchRun, Resident, StaffUser, Volunteer
+from matching.store import (
+    OPEN_MATCH_STATUSES, Exclusion, Interest, Match, MatchRun, Resident, Volunteer,
+)
 
 OFFER_TTL = timedelta(days=7)
 LINK_PATH = "/koppeling/"
@@ -173,7 +175,7 @@ def reject(
     match.acted_by = actor
     exclude(session, match.volunteer_id, match.resident_id, reason="rejected_by_coordinator",
             actor=actor, now=now)
-    runs.set_resident_status(session, [match.resident_id], "waiting")
+    profiles.set_resident_status(session, [match.resident_id], "waiting")
     session.flush()
     audit.record(session, actor=via or actor, action="match.rejected",
                  subject=("match", match.id), now=now)
@@ -282,7 +284,7 @@ class ReviewPage:
     interests: dict[str, str]  # interest code -> label in the requested locale
 
 
-REVIEW_STATUSES = ("proposed", "offered", "accepted", "active")
+REVIEW_STATUSES = OPEN_MATCH_STATUSES
 
 
 def review(
@@ -328,13 +330,3 @@ def review(
         for term in session.scalars(select(Interest).where(Interest.code.in_(codes)))
     }
     return ReviewPage(items, stale, total, page, pages, names, interests)
-
-
-def coordinator_address(session: Session, match: Match) -> tuple[str, str] | None:
-    """Who approved the offer (name, e-mail), for notices about it."""
-    if match.offered_by is None:
-        return None
-    staff = session.get(StaffUser, match.offered_by)
-    if staff is None or not staff.email:
-        return None
-    return staff.name, staff.email

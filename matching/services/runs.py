@@ -8,13 +8,12 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from matching import engine
 from matching.errors import NotFound, ValidationFailed
-from matching.services import audit, pairing
+from matching.services import audit, pairing, profiles
 from matching.services.scope import Scope
 from matching.store import Exclusion, Match, MatchRun, Resident, TARGET_GROUPS, Volunteer
 
@@ -144,7 +143,7 @@ def _store(session: Session, run: MatchRun, result: dict[str, Any],
         }
         for pair in new_pairs
     ])
-    set_resident_status(session, [pair["resident"] for pair in new_pairs], "proposed")
+    profiles.set_resident_status(session, [pair["resident"] for pair in new_pairs], "proposed")
     unmatched = {row["resident"]: row["reason"] for row in result["unmatched"]}
     unmatched.update(dict.fromkeys(unknown["residents"], "location_unknown"))
     run.unmatched = unmatched
@@ -283,22 +282,6 @@ def input_hash(problem: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def set_resident_status(session: Session, resident_ids: list[str], status: str) -> None:
-    """Move residents between waiting / proposed / matched without marking their profile edited."""
-    if not resident_ids:
-        return
-    # updated_at is kept: a workflow step is not a profile change (the stale flag reads it).
-    session.execute(
-        update(Resident.__table__)
-        .where(Resident.id.in_(resident_ids))
-        .values(status=status, updated_at=Resident.updated_at)
-    )
-    for resident_id in resident_ids:
-        loaded = session.identity_map.get(identity_key(Resident, resident_id))
-        if loaded is not None:
-            session.expire(loaded, ["status", "version"])
-
-
 def _withdraw_previous(session: Session, run: MatchRun, now: datetime) -> None:
     """Unlocked proposals not yet approved make way for the new run (within its scope)."""
     query = (
@@ -313,7 +296,7 @@ def _withdraw_previous(session: Session, run: MatchRun, now: datetime) -> None:
         query = query.where(Resident.target_group == run.scope["target_group"])
     rows = session.execute(query).all()
     pairing.close_many(session, [row.id for row in rows], "withdrawn", now)
-    set_resident_status(session, [row.resident_id for row in rows], "waiting")
+    profiles.set_resident_status(session, [row.resident_id for row in rows], "waiting")
 
 
 def latest(session: Session, limit: int = 20) -> list[MatchRun]:

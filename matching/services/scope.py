@@ -98,8 +98,3 @@ class Scope:
 
 HOST = Scope()
 
-
-def of_run(run: MatchRun) -> Scope:
-    """The scope a run was started in."""
-    return Scope(run.organisation)
-

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matching.errors import Conflict, NotFound, ValidationFailed
-from matching.store import ROLES, StaffUser
+from matching.store import ROLES, Match, StaffUser
 from matching.store.staff import new_session_token
 
 from . import mail
@@ -148,3 +148,13 @@ def set_active(
         raise Conflict("you cannot disable your own account")
     user.active = active
     end_sessions(session, user, action="staff.enabled" if active else "staff.disabled", actor=actor)
+
+
+def coordinator_address(session: Session, match: Match) -> tuple[str, str] | None:
+    """Who approved the offer (name, e-mail), for notices about it."""
+    if match.offered_by is None:
+        return None
+    staff = session.get(StaffUser, match.offered_by)
+    if staff is None or not staff.email:
+        return None
+    return staff.name, staff.email

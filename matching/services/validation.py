@@ -12,15 +12,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 from matching.errors import ValidationFailed
+from matching.scoring import SLOTS as SLOT_COUNT
 from matching.store import (
-    GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOLUNTEER_STATUSES,
+    GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOG_STATUSES, VOLUNTEER_STATUSES,
 )
 
 KEYS: dict[str, str] = {
@@ -47,8 +48,7 @@ KEYS: dict[str, str] = {
 MAX_AGE = 110
 MIN_AGE = {"volunteer": 16, "resident": 12}
 NOTE_LENGTH = 5000
-SLOTS = range(21)  # 7 days x (morning, afternoon, evening): slot = day * 3 + part, Monday = 0
-VOG_STATUSES = ("none", "requested", "valid", "expired")
+SLOTS = range(SLOT_COUNT)
 INITIAL_STATUSES = {"volunteer": ("new", "available"), "resident": ("referred", "waiting")}
 STATUSES = {"volunteer": VOLUNTEER_STATUSES, "resident": RESIDENT_STATUSES}
 
@@ -287,12 +287,6 @@ def check_status(kind: str, value: Any, *, initial: bool = False) -> str:
 
 
 Cleaner = Callable[[Any], Any]
-
-
-@dataclass(frozen=True)
-class _Rules:
-    fields: dict[str, Cleaner] = field(default_factory=dict)
-    required: frozenset[str] = frozenset()
 
 
 def _common(kind: str, today: date, taxonomy: Taxonomy) -> dict[str, Cleaner]:

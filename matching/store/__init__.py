@@ -7,7 +7,8 @@ from .matches import (
 from .links import LINK_PURPOSES, Link
 from .outbox import OUTBOX_STATUSES, OutboxMessage
 from .people import (
-    GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOLUNTEER_STATUSES, Activity,
+    GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOG_STATUSES, VOLUNTEER_STATUSES,
+    Activity,
     Consent, Interest, Language, Resident, Volunteer,
 )
 from .reviews import (
@@ -27,5 +28,5 @@ __all__ = [
     "OPEN_MATCH_STATUSES", "OUTBOX_STATUSES", "OutboxMessage", "PostcodeArea", "REFERRAL_SOURCES",
     "Resident", "RESIDENT_STATUSES", "REVIEW_DECISIONS", "ROLES", "StaffUser", "SUBMISSION_KINDS",
     "TARGET_GROUPS",
-    "utcnow", "Volunteer", "VOLUNTEER_STATUSES",
+    "utcnow", "VOG_STATUSES", "Volunteer", "VOLUNTEER_STATUSES",
 ]

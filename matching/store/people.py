@@ -14,7 +14,6 @@ RESIDENT_STATUSES = ("referred", "waiting", "proposed", "matched", "on_hold", "c
 TARGET_GROUPS = ("older_person", "migrant_elder", "informal_carer", "young_person", "other")
 REFERRAL_SOURCES = ("gp", "neighbourhood_team", "nizu", "self", "family", "partner")
 GENDERS = ("f", "m", "x")
-LOCATION_SOURCES = ("cache", "postcode_area", "geocoder", "manual")
 VOG_STATUSES = ("none", "requested", "valid", "expired")
 VOLUNTEER_SOURCES = ("signup", "coordinator", "import", "api", "demo")
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from matching.services.directory import MAX_PAGE_SIZE
-from matching.services.validation import VOG_STATUSES
 from matching.store import (
-    GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOLUNTEER_STATUSES,
+    GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOG_STATUSES, VOLUNTEER_STATUSES,
 )
 
 _CODE = r"^[a-z0-9_-]{1,40}$"

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import from_environment
 from matching.services import check_ins, decisions, reengagement, retention, reviews
-from matching.services.dispatch import send_due, transport_from_config
+from jobs.outbox import send_due, transport_from_config
 from matching.store import make_engine, make_session_factory, utcnow
 
 log = logging.getLogger("maatwerk.jobs")

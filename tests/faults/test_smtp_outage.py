@@ -1,6 +1,6 @@
 """The SMTP server is down for a while: nothing is lost, everything goes out later, once.
 
-The full-disk fault of the file outbox is tests/matching/test_dispatch.py::
+The full-disk fault of the file outbox is tests/jobs/test_outbox.py::
 test_full_disk_leaves_no_partial_file_and_the_message_pending (a real short write).
 """
 from __future__ import annotations
@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from matching.services import dispatch, mail
-from matching.services.dispatch import SmtpTransport, send_due
+from jobs import outbox as dispatch
+from matching.services import mail
+from jobs.outbox import SmtpTransport, send_due
 from matching.store import OutboxMessage, make_session_factory
 from tests.matching.mail_sink import Sink, free_port
 

@@ -9,11 +9,12 @@ from email import message_from_bytes, policy
 
 from sqlalchemy import select
 
-from matching.services import dispatch, mail
-from matching.services.dispatch import FileTransport, SmtpTransport, send_due
+from jobs import outbox as dispatch
+from matching.services import mail
+from jobs.outbox import FileTransport, SmtpTransport, send_due
 from matching.store import OutboxMessage, make_session_factory
 
-from .mail_sink import smtp_sink
+from tests.matching.mail_sink import smtp_sink
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 SENDER = "Maatwerk <noreply@vcu.example>"

@@ -106,24 +106,21 @@ def execute_run(session: Session, run_id: str, *, now: datetime, today: date) ->
         return run
     # A savepoint: when the run fails, the old proposals stay as they were and the failure is
     # recorded in the caller's transaction.
-    attempt = session.begin_nested()
     hashed = None
     try:
-        _withdraw_previous(session, run, now)
-        problem, unknown = build_problem(session, run.scope, run.settings, today,
-                                         organisation=run.organisation)
-        hashed = input_hash(problem)
-        result = engine.solve(problem)
-        _store(session, run, result, unknown, hashed, now)
+        with session.begin_nested():
+            _withdraw_previous(session, run, now)
+            problem, unknown = build_problem(session, run.scope, run.settings, today,
+                                             organisation=run.organisation)
+            hashed = input_hash(problem)
+            result = engine.solve(problem)
+            _store(session, run, result, unknown, hashed, now)
     except ValueError as error:  # the engine refused its input: the reason names no person
-        attempt.rollback()
         return fail_run(session, run_id, now=now, error=str(error), input_hash=hashed)
     except Exception as error:
-        attempt.rollback()
         # The type only: a message or traceback could carry a person's data into the log.
         log.error("match_run.unexpected_error run=%s type=%s", run_id, type(error).__name__)
         return fail_run(session, run_id, now=now, error="unexpected error", input_hash=hashed)
-    attempt.commit()
     audit.record(session, actor=run.started_by, action="match_run.done",
                  subject=("match_run", run.id), now=now)
     session.flush()

@@ -17,10 +17,10 @@ import numpy as np
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
 from pools import NL_TXT, make_problem  # noqa: E402
-from matching import engine, explain, solver  # noqa: E402
+from matching import engine, explain, problem, solver  # noqa: E402
 
 
-def greedy(pool: engine.Pool, pairs: engine.Pairs) -> tuple[int, float]:
+def greedy(pool: problem.Pool, pairs: problem.Pairs) -> tuple[int, float]:
     """Each resident, longest waiting first, takes the cheapest volunteer with a free place."""
     ok = np.flatnonzero(pairs.allowed)
     order = np.lexsort((pairs.cost[ok], pairs.ri[ok]))

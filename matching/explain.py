@@ -19,15 +19,11 @@ Runner-up ``why_not`` codes: ``lower_score``, ``at_capacity_with_locked_pairs``,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from matching import scoring
+from matching.problem import Pairs, Solution
 from matching.scoring import DEFAULT_WEIGHTS
-
-if TYPE_CHECKING:
-    from matching.engine import Pairs, Solution
 
 UNMATCHED_REASONS: dict[str, str] = {
     "no_volunteers": "there are no available volunteers",

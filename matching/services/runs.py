@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matching import engine
+from matching.problem import parse
 from matching.errors import NotFound, ValidationFailed
 from matching.services import audit, pairing, profiles
 from matching.services.scope import Scope
@@ -49,7 +50,7 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     clean = {"weights": dict(settings.get("weights") or {}),
              "min_score": settings.get("min_score", 0)}
     try:
-        engine.parse({"today": "2000-01-01", "settings": clean})
+        parse({"today": "2000-01-01", "settings": clean})
     except ValueError:
         raise ValidationFailed({"settings": "invalid_settings"}) from None
     return clean

@@ -34,7 +34,7 @@ test: setup
 
 # Static analysis: medium and high severity must be zero (also a test: tests/test_bandit.py).
 audit: setup
-	$(BIN)/bandit -r matching web jobs config.py -q -ll
+	$(BIN)/bandit -r matching web jobs demo config.py -q -ll
 
 # Black-box scan of a running app on 127.0.0.1 (wapiti 3.2 from PyPI, e.g. WAPITI=/path/to/wapiti;
 # not part of `make test`).

@@ -28,7 +28,7 @@ import requests
 
 from server import CHEAP, PASSWORD, gunicorn, new_secret
 
-from matching.services import demo as demo_service  # noqa: E402 (server put the root on the path)
+from demo import population as demo_service  # noqa: E402 (server put the root on the path)
 from matching.services import staff as staff_service  # noqa: E402
 from matching.store import make_engine, make_session_factory, schema  # noqa: E402
 

@@ -25,7 +25,7 @@ from sqlalchemy import insert, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matching.services import demo as demo_service  # noqa: E402
+from demo import population as demo_service  # noqa: E402
 from matching.services import links, signups  # noqa: E402
 from matching.services import staff as staff_service  # noqa: E402
 from matching.services.passwords import HashProfile  # noqa: E402

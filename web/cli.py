@@ -14,7 +14,7 @@ from config import INSTANCE
 
 from matching.errors import MatchingError
 from matching.services import api_tokens
-from matching.services import demo as demo_service
+from demo import population as demo_service
 from matching.services import geocoding
 from matching.services import staff as staff_service
 from matching.store import API_SCOPES, StaffUser, utcnow

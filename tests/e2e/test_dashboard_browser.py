@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from config import TestConfig as AppConfig
-from matching.services import demo
+from demo import population as demo
 from matching.services import staff as staff_service
 from matching.store import make_engine, make_session_factory, schema
 

@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 
 import config
 from matching.errors import ValidationFailed
-from matching.services import demo, demo_people, taxonomy, validation
+from demo import people as demo_people
+from demo import population as demo
+from matching.services import taxonomy, validation
 from matching.store import (
     END_REASONS, OPEN_MATCH_STATUSES, CheckIn, Consent, Exclusion, Match, MatchRun, PostcodeArea,
     Resident, Volunteer, make_engine, make_session_factory,

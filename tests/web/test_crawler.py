@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import select
 
 import config
-from matching.services import api_tokens, demo, proposals
+from demo import population as demo
+from matching.services import api_tokens, proposals
 from matching.store import (
     Base, ExitInterview, Match, MatchRun, MilestoneReview, OutboxMessage, Resident, StaffUser,
     Volunteer, utcnow,

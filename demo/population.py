@@ -12,17 +12,35 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.services import taxonomy
 from matching.store import (
-    END_REASONS, CheckIn, Exclusion, Match, MatchRun, PostcodeArea, Resident, Volunteer,
+    END_REASONS,
+    CheckIn,
+    Exclusion,
+    Match,
+    MatchRun,
+    PostcodeArea,
+    Resident,
+    Volunteer,
 )
 from matching.store.base import new_id
 
-from . import taxonomy
-from .demo_catalogue import (
-    CHECK_IN_COMMENTS, CLOSED_REASONS, DECLINE_REASONS, END_NOTES, ON_HOLD_NOTES,
+from .catalogue import (
+    CHECK_IN_COMMENTS,
+    CLOSED_REASONS,
+    DECLINE_REASONS,
+    END_NOTES,
+    ON_HOLD_NOTES,
 )
-from .demo_people import (
-    HISTORY_DAYS, Area, Terms, consent_rows, invent_resident, invent_volunteer, km, moment,
+from .people import (
+    HISTORY_DAYS,
+    Area,
+    Terms,
+    consent_rows,
+    invent_resident,
+    invent_volunteer,
+    km,
+    moment,
     read_utrecht_areas,
 )
 

@@ -8,14 +8,30 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import numpy as np
+
+from matching import geo
 from matching.errors import ValidationFailed
 from matching.store import Consent, Resident, Volunteer
 from matching.store.base import new_id
 
-from .demo_catalogue import (
-    BACKGROUNDS, HEALTH_NOTES, MIGRANT_WIJKEN, REFERRER_ROLES, REFERRERS, RESIDENT_BACKGROUNDS,
-    RESIDENT_NOTES, STOP_REASONS, THIN_POSTCODES, UTRECHT_BOUNDS, VOLUNTEER_BACKGROUNDS,
-    WIJK_BY_POSTCODE, WIJK_CENTRES, WIJK_POSTCODES, Background, is_utrecht_postcode,
+from .catalogue import (
+    BACKGROUNDS,
+    HEALTH_NOTES,
+    MIGRANT_WIJKEN,
+    REFERRER_ROLES,
+    REFERRERS,
+    RESIDENT_BACKGROUNDS,
+    RESIDENT_NOTES,
+    STOP_REASONS,
+    THIN_POSTCODES,
+    UTRECHT_BOUNDS,
+    VOLUNTEER_BACKGROUNDS,
+    WIJK_BY_POSTCODE,
+    WIJK_CENTRES,
+    WIJK_POSTCODES,
+    Background,
+    is_utrecht_postcode,
 )
 
 HISTORY_DAYS = 548  # 18 months
@@ -112,11 +128,9 @@ def _postcode_letters(rng: random.Random) -> str:
 
 
 def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
+    """Distance between two points, by the engine's own formula (matching/geo.py)."""
+    return float(geo.pair_distance_km(np.array([lat1]), np.array([lon1]), np.array([lat2]),
+                                      np.array([lon2]))[0])
 
 
 def _background(rng: random.Random, weights: dict[str, float], wijk: str | None) -> str:

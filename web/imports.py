@@ -22,11 +22,13 @@ from werkzeug import Response
 
 from matching.errors import ValidationFailed
 from matching.services import profiles, spreadsheets
+from matching.services.directory import select_profiles
+from matching.services.scope import HOST
 from matching.store import utcnow
 
 from . import labels
 from .db import db_session
-from .profile_lists import query as list_query
+from .profile_lists import filters as list_filters
 from .profile_pages import BLUEPRINTS, actor, coordinators_only
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
@@ -231,8 +233,9 @@ def export(soort: str, file_format: str) -> Response:
     db = db_session()
     ids = None
     if any(request.args.get(name) for name in request.args if name not in ("sort", "dir", "page")):
-        statement, _sort, _descending = list_query(kind, request.args,
-                                                   profiles.local_date(utcnow()))
+        statement = select_profiles(
+            kind, list_filters(kind, request.args), scope=HOST,
+            today=profiles.local_date(utcnow()), include_erased=True)
         model = profiles.MODELS[kind]  # type: ignore[index]
         ids = db.scalars(statement.with_only_columns(model.id)).all()
     body = spreadsheets.export(db, kind, file_format, ids=ids, actor=actor(), now=utcnow())

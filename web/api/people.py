@@ -63,7 +63,7 @@ def _organisation() -> str:
 def _list(kind: Kind, query: Mapping[str, Any]) -> dict[str, Any]:
     session = db_session()
     filters = directory.Filters(**{name: query.get(name) for name in (
-        "status", "postcode", "interest", "language", "target_group")})
+        "status", "postcode", "interest", "language", "target_group")}, sort="created")
     found = directory.search(session, kind, filters, page=query["page"],
                              page_size=query["page_size"], scope=scope(),
                              actor=actor(), now=utcnow())

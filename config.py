@@ -37,6 +37,11 @@ class Config:
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     TIMEZONE = os.environ.get("TIMEZONE", "Europe/Amsterdam")
     GEO_POSTCODES_FILE = os.environ.get("GEO_POSTCODES_FILE", "")
+    # Empty: people are placed by their PC4 postcode area. "nominatim": by their six-character
+    # postcode through Nominatim (self-hosted, or the public one within its usage policy).
+    GEOCODER = os.environ.get("GEOCODER", "")
+    NOMINATIM_URL = os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org")
+    NOMINATIM_USER_AGENT = os.environ.get("NOMINATIM_USER_AGENT", "maatwerk (VCU Utrecht)")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")  # empty: write mails to MAIL_OUTBOX_DIR
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))

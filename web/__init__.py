@@ -9,7 +9,7 @@ from config import Config, from_environment
 
 from . import (
     api, attention, auth, check_ins, dashboard, db, edge, errors, home, i18n, imports, links, outbox,
-    privacy, proposals, public, replies, residents, runs, security, staff, volunteers,
+    placing, privacy, proposals, public, replies, residents, runs, security, staff, volunteers,
 )
 
 
@@ -18,6 +18,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config or from_environment())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db.init_app(app)
+    placing.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     auth.init_app(app)

@@ -28,6 +28,7 @@ from matching.store import utcnow
 
 from . import labels
 from .db import db_session
+from .placing import geocoder
 from .profile_lists import filters as list_filters
 from .profile_pages import BLUEPRINTS, actor, coordinators_only
 
@@ -196,7 +197,8 @@ def commit(soort: str, upload_id: str) -> Response | tuple[str, int]:
         return _upload_page("expired", kind)
     db = db_session()
     try:
-        report = spreadsheets.import_people(db, kind, data, actor=actor(), now=utcnow())
+        report = spreadsheets.import_people(db, kind, data, actor=actor(), now=utcnow(),
+                                            geocoder=geocoder())
     except ValidationFailed:
         db.rollback()
         # Show why, from the same bytes: the import validated again and stored nothing.

@@ -96,6 +96,13 @@ FIELDS = {
     "health_note_consent": _l("Toestemming gezondheidsnotitie"), "consent": _l("Toestemming"),
     "agreed": _l("Toestemming deelnemer"),
 }
+# Why a person has no location: shown to the coordinator, who can enter coordinates by hand.
+LOCATION_PROBLEMS = {
+    "no_postcode": _l("geen postcode: vul een postcode of coördinaten in"),
+    "unknown_postcode": _l("postcode niet gevonden: controleer hem of vul coördinaten in"),
+    "geocoder_failed": _l("de adresdienst gaf geen antwoord: sla het profiel later opnieuw op "
+                          "of vul coördinaten in"),
+}
 CONSENT_PURPOSES = {
     "profile": _l("aanmelding"), "referral": _l("verwijzing"),
     "health_note": _l("gezondheidsnotitie"), "contact": _l("contact"),

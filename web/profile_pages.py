@@ -17,6 +17,7 @@ from matching.store import utcnow
 from . import labels
 from .db import db_session
 from .edge import whole_number
+from .placing import geocoder
 from .profile_forms import editable_fields, form_data, profile_values, submitted_values, tags
 from .profile_lists import filters_of, page
 
@@ -71,10 +72,10 @@ def create_page(kind: Kind) -> Response | str | tuple[str, int]:
         if not duplicates:
             if kind == "volunteer":
                 profile: Any = profiles.create_volunteer(session, data, actor=actor(), now=utcnow(),
-                                                         status=status)
+                                                         status=status, geocoder=geocoder())
             else:
                 profile = profiles.create_resident(session, data, actor=actor(), now=utcnow(),
-                                                   status=status)
+                                                   status=status, geocoder=geocoder())
             session.commit()
             flash(_("Het profiel is opgeslagen."), "info")
             return redirect(url_for(f"{BLUEPRINTS[kind]}.detail", id=profile.id))
@@ -99,7 +100,7 @@ def edit_page(kind: Kind, id: str) -> Response | str | tuple[str, int]:
     status = 422
     try:
         update(session, id, _form_input(kind), expected_version=whole_number(version) or -1,
-               actor=actor(), now=utcnow())
+               actor=actor(), now=utcnow(), geocoder=geocoder())
         session.commit()
         flash(_("De wijzigingen zijn opgeslagen."), "info")
         return redirect(url_for(f"{BLUEPRINTS[kind]}.detail", id=id))

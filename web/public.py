@@ -14,6 +14,7 @@ from matching.store import utcnow
 
 from . import labels
 from .db import db_session
+from .placing import geocoder
 from .profile_forms import REFERRAL_FIELDS, SIGNUP_FIELDS, form_data, tags
 from .security import limiter
 
@@ -47,7 +48,7 @@ def signup() -> Response | str | tuple[str, int]:
             session, data, consented=request.form.get("consent") == "yes",
             text_version=request.form.get("text_version", ""), text=_confirmation_text(),
             link_url=_verify_url(), locale=str(get_locale() or "nl"),
-            secret=current_app.config["SECRET_KEY"], now=utcnow(),
+            secret=current_app.config["SECRET_KEY"], now=utcnow(), geocoder=geocoder(),
         )
     except ValidationFailed as failure:
         session.rollback()
@@ -135,7 +136,7 @@ def refer() -> Response | str | tuple[str, int]:
     try:
         signups.refer(session, data, agreed=request.form.get("agreed") == "yes",
                       text_version=request.form.get("text_version", ""),
-                      secret=current_app.config["SECRET_KEY"], now=utcnow())
+                      secret=current_app.config["SECRET_KEY"], now=utcnow(), geocoder=geocoder())
     except ValidationFailed as failure:
         session.rollback()
         return _render("public/referral.html", "referral", data,

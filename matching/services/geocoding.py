@@ -1,4 +1,4 @@
-"""Postcode to coordinates: cache, postcode areas, a geopy geocoder, or the coordinator's own.
+"""Postcode to coordinates: cache, a geopy geocoder, postcode areas, or the coordinator's own.
 
 Only the six-character postcode is ever sent to a geocoder, never the house number: a PC6 is a
 street segment, precise enough for matching on 0.5 km and up, and keeps addresses out of
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 from geopy.exc import GeopyError
@@ -61,6 +62,20 @@ def make_geocoder(
     )
 
 
+def from_settings(kind: str, url: str, user_agent: str) -> Geocoder | None:
+    """The geocoder the configuration names: "nominatim" (at url) or none ("", the PC4 table)."""
+    if not kind:
+        return None
+    if kind != "nominatim":
+        raise ValueError(f"unknown GEOCODER {kind!r}: use 'nominatim' or leave it empty")
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"NOMINATIM_URL must be an http(s) address, not {url!r}")
+    # The public server allows one request a second; a self-hosted one gets the same courtesy.
+    return make_geocoder(domain=parsed.netloc + parsed.path.rstrip("/"), scheme=parsed.scheme,
+                         user_agent=user_agent or USER_AGENT)
+
+
 def cache_key(postcode: str) -> str:
     return postcode.replace(" ", "").upper()
 
@@ -76,8 +91,11 @@ def locate(
 ) -> Location:
     """Coordinates for a normalised postcode ("1234 AB").
 
-    Manual coordinates, when given, are the coordinator's explicit choice and win; otherwise the
-    geocode cache, then the PC4 postcode area, then the geocoder (when configured).
+    Manual coordinates, when given, are the coordinator's explicit choice and win. Otherwise:
+    the geocode cache, then the geocoder when one is configured (the six-character postcode,
+    precise to a street segment), then the PC4 postcode area (the default, and the fallback
+    when the geocoder knows nothing or fails). A location that cannot be found comes back with
+    its problem, which the profile keeps for the coordinator to see.
     house_number is accepted for the signature's sake but never leaves the system.
     """
     if manual is not None:
@@ -88,29 +106,39 @@ def locate(
     cached = session.get(GeocodeCache, key)
     if cached is not None and cached.lat is not None and cached.lon is not None:
         return Location(cached.lat, cached.lon, "cache", None)
+    problem = "unknown_postcode"
+    if geocoder is not None:
+        found = _geocoded(session, geocoder, postcode, key, cached, now)
+        if isinstance(found, Location):
+            return found
+        problem = found
     area = session.execute(
         select(func.avg(PostcodeArea.lat), func.avg(PostcodeArea.lon))
         .where(PostcodeArea.postcode == key[:4])
     ).one()
     if area[0] is not None:
         return Location(float(area[0]), float(area[1]), "postcode_area", None)
-    if geocoder is None:
-        return Location(None, None, None, "unknown_postcode")
-    if cached is not None:  # a "not found" answer
+    return Location(None, None, None, problem)
+
+
+def _geocoded(session: Session, geocoder: Geocoder, postcode: str, key: str,
+              cached: GeocodeCache | None, now: datetime) -> Location | str:
+    """The geocoder's location (cached), or the problem: "unknown_postcode" or "geocoder_failed"."""
+    if cached is not None:  # a recent "not found" answer
         if cached.created_at > now - NEGATIVE_TTL:
-            return Location(None, None, None, "unknown_postcode")
+            return "unknown_postcode"
         session.delete(cached)
         session.flush()
     try:
         found = geocoder({"postalcode": postcode, "country": "Nederland"}, country_codes="nl")
     except GeopyError:
-        return Location(None, None, None, "geocoder_failed")
+        return "geocoder_failed"
     lat = float(found.latitude) if found is not None else None
     lon = float(found.longitude) if found is not None else None
     session.add(GeocodeCache(query=key, lat=lat, lon=lon, source="geocoder", created_at=now))
     session.flush()
-    if lat is None:
-        return Location(None, None, None, "unknown_postcode")
+    if lat is None or lon is None:
+        return "unknown_postcode"
     return Location(lat, lon, "geocoder", None)
 
 

@@ -14,6 +14,7 @@ from matching.store import Link, OutboxMessage, Resident, Volunteer
 
 from . import consents, links, mail, profiles, submissions
 from .audit import record
+from .geocoding import Geocoder
 
 PURPOSE = "verify_email"
 LINK_TTL = timedelta(days=14)
@@ -61,6 +62,7 @@ def _version(text_version: str) -> str:
 def sign_up(
     session: Session, data: Mapping[str, Any], *, consented: bool, text_version: str,
     text: ConfirmationText, link_url: str, locale: str, secret: str, now: datetime,
+    geocoder: Geocoder | None = None,
 ) -> Volunteer | None:
     """A new volunteer (status "new", source "signup") with their consent and a confirmation mail.
 
@@ -74,7 +76,7 @@ def sign_up(
         return None
     try:
         volunteer = profiles.create_volunteer(session, data, actor="public:signup", now=now,
-                                              source="signup", status="new")
+                                              source="signup", status="new", geocoder=geocoder)
     except ValidationFailed as failure:
         raise ValidationFailed({**failure.errors, **missing}) from None
     if missing:
@@ -89,7 +91,7 @@ def sign_up(
 
 def refer(
     session: Session, data: Mapping[str, Any], *, agreed: bool, text_version: str, secret: str,
-    now: datetime,
+    now: datetime, geocoder: Geocoder | None = None,
 ) -> Resident | None:
     """A referred resident with the referral consent the referrer confirmed on their behalf.
 
@@ -102,7 +104,7 @@ def refer(
         return None
     try:
         resident = profiles.create_resident(session, data, actor="public:referral", now=now,
-                                            referral=True)
+                                            referral=True, geocoder=geocoder)
     except ValidationFailed as failure:
         raise ValidationFailed({**failure.errors, **missing}) from None
     if missing:

@@ -16,6 +16,7 @@ from matching.services.profiles import Kind
 from matching.store import utcnow
 
 from ..db import db_session
+from ..placing import geocoder
 from . import schemas
 from .problems import documented
 from .tokens import actor, current_token, scope
@@ -85,12 +86,12 @@ def _create(kind: Kind, body: Mapping[str, Any]) -> tuple[profiles.Profile, dict
     if kind == "volunteer":
         profile: profiles.Profile = profiles.create_volunteer(
             session, _partner_fields_dropped(body), actor=actor(), now=utcnow(), source="api",
-            partner_organisation=_organisation())
+            partner_organisation=_organisation(), geocoder=geocoder())
     else:
         # A partner's new resident is a referral by that partner, whatever the body says.
         data = {**_partner_fields_dropped(body), "referrer_organisation": _organisation()}
         profile = profiles.create_resident(session, data, actor=actor(), now=utcnow(),
-                                           referral=True)
+                                           referral=True, geocoder=geocoder())
     session.commit()
     location = f"/api/v1/{kind}s/{profile.id}"
     return profile, {**_etag(profile), "Location": location}
@@ -108,7 +109,7 @@ def _update(kind: Kind, id: str, body: Mapping[str, Any],
     version = _expected_version(headers, body)
     update = profiles.update_volunteer if kind == "volunteer" else profiles.update_resident
     profile = update(session, id, _partner_fields_dropped(body), expected_version=version,
-                     actor=actor(), now=utcnow())
+                     actor=actor(), now=utcnow(), geocoder=geocoder())
     session.commit()
     return profile, _etag(profile)
 

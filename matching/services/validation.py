@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -287,59 +287,76 @@ def check_status(kind: str, value: Any, *, initial: bool = False) -> str:
 
 
 Cleaner = Callable[[Any], Any]
+# The JSON shape of a field, for the partner API's schema (web/api/schemas.py derives it).
+Shape = Literal["text", "integer", "number", "boolean", "date", "codes", "slots", "choice"]
 
 
-def _common(kind: str, today: date, taxonomy: Taxonomy) -> dict[str, Cleaner]:
+@dataclass(frozen=True)
+class Rule:
+    """One profile field, written once: how to clean it and what shape it has in JSON."""
+
+    shape: Shape
+    clean: Cleaner
+    choices: tuple[str, ...] = ()
+    internal: bool = False  # the staff's own (notes, hand-set coordinates): never in the API
+
+
+def _choice(values: tuple[str, ...]) -> Rule:
+    return Rule("choice", lambda v: choice(v, values), choices=values)
+
+
+def _common(kind: str, today: date, taxonomy: Taxonomy) -> dict[str, Rule]:
     year = today.year
     return {
-        "first_name": lambda v: _text(v, 80, required=True),
-        "last_name": lambda v: _text(v, 120) or "",
-        "email": email,
-        "phone": phone,
-        "postcode": postcode,
-        "house_number": house_number,
-        "neighbourhood": lambda v: _text(v, 80),
-        "birth_year": lambda v: integer(v, year - MAX_AGE, year - MIN_AGE[kind]),
-        "gender": lambda v: choice(v, GENDERS),
-        "languages": lambda v: codes(v, taxonomy.languages),
-        "interests": lambda v: codes(v, taxonomy.interests),
-        "activities": lambda v: codes(v, taxonomy.activities),
-        "availability": slots,
-        "prefers_gender": lambda v: choice(v, GENDERS),
-        "prefers_min_age": lambda v: integer(v, 0, MAX_AGE),
-        "prefers_max_age": lambda v: integer(v, 0, MAX_AGE),
-        "notes": lambda v: _text(v, NOTE_LENGTH, multiline=True),
+        "first_name": Rule("text", lambda v: _text(v, 80, required=True)),
+        "last_name": Rule("text", lambda v: _text(v, 120) or ""),
+        "email": Rule("text", email),
+        "phone": Rule("text", phone),
+        "postcode": Rule("text", postcode),
+        "house_number": Rule("text", house_number),
+        "neighbourhood": Rule("text", lambda v: _text(v, 80)),
+        "birth_year": Rule("integer", lambda v: integer(v, year - MAX_AGE, year - MIN_AGE[kind])),
+        "gender": _choice(GENDERS),
+        "languages": Rule("codes", lambda v: codes(v, taxonomy.languages)),
+        "interests": Rule("codes", lambda v: codes(v, taxonomy.interests)),
+        "activities": Rule("codes", lambda v: codes(v, taxonomy.activities)),
+        "availability": Rule("slots", slots),
+        "prefers_gender": _choice(GENDERS),
+        "prefers_min_age": Rule("integer", lambda v: integer(v, 0, MAX_AGE)),
+        "prefers_max_age": Rule("integer", lambda v: integer(v, 0, MAX_AGE)),
+        "notes": Rule("text", lambda v: _text(v, NOTE_LENGTH, multiline=True), internal=True),
         # Coordinates a coordinator enters by hand (roughly the Netherlands).
-        "manual_lat": lambda v: decimal(v, 50.5, 53.7),
-        "manual_lon": lambda v: decimal(v, 3.2, 7.3),
+        "manual_lat": Rule("number", lambda v: decimal(v, 50.5, 53.7), internal=True),
+        "manual_lon": Rule("number", lambda v: decimal(v, 3.2, 7.3), internal=True),
     }
 
 
-def volunteer_fields(today: date, taxonomy: Taxonomy) -> dict[str, Cleaner]:
+def volunteer_fields(today: date, taxonomy: Taxonomy) -> dict[str, Rule]:
     return {
         **_common("volunteer", today, taxonomy),
-        "max_travel_km": lambda v: decimal(v, 0.5, 25.0),
-        "capacity": lambda v: integer(v, 1, 3),
-        "vog_status": lambda v: choice(v, VOG_STATUSES),
-        "vog_date": a_date,
+        "max_travel_km": Rule("number", lambda v: decimal(v, 0.5, 25.0)),
+        "capacity": Rule("integer", lambda v: integer(v, 1, 3)),
+        "vog_status": _choice(VOG_STATUSES),
+        "vog_date": Rule("date", a_date),
     }
 
 
-def resident_fields(today: date, taxonomy: Taxonomy) -> dict[str, Cleaner]:
+def resident_fields(today: date, taxonomy: Taxonomy) -> dict[str, Rule]:
     return {
         **_common("resident", today, taxonomy),
-        "contact_via_referrer": boolean,
-        "referrer_name": lambda v: _text(v, 120),
-        "referrer_organisation": lambda v: _text(v, 120),
-        "referrer_email": email,
-        "referrer_phone": phone,
-        "can_travel": boolean,
-        "max_travel_km": lambda v: decimal(v, 0.5, 25.0),
-        "target_group": lambda v: choice(v, TARGET_GROUPS),
-        "referral_source": lambda v: choice(v, REFERRAL_SOURCES),
-        "loneliness_score": lambda v: integer(v, 0, 6),
-        "health_note": lambda v: _text(v, NOTE_LENGTH, multiline=True),
-        "health_note_consent": boolean,
+        "contact_via_referrer": Rule("boolean", boolean),
+        "referrer_name": Rule("text", lambda v: _text(v, 120)),
+        # Set by the server for a partner's referral (its token's organisation), never by the API.
+        "referrer_organisation": Rule("text", lambda v: _text(v, 120), internal=True),
+        "referrer_email": Rule("text", email),
+        "referrer_phone": Rule("text", phone),
+        "can_travel": Rule("boolean", boolean),
+        "max_travel_km": Rule("number", lambda v: decimal(v, 0.5, 25.0)),
+        "target_group": _choice(TARGET_GROUPS),
+        "referral_source": _choice(REFERRAL_SOURCES),
+        "loneliness_score": Rule("integer", lambda v: integer(v, 0, 6)),
+        "health_note": Rule("text", lambda v: _text(v, NOTE_LENGTH, multiline=True)),
+        "health_note_consent": Rule("boolean", boolean),
     }
 
 
@@ -367,11 +384,11 @@ def clean(
     )
     errors: dict[str, str] = {}
     cleaned: dict[str, Any] = {}
-    for name, cleaner in rules.items():
+    for name, rule in rules.items():
         if name not in data and (current is not None or name != "first_name"):
             continue
         try:
-            value = cleaner(data.get(name))
+            value = rule.clean(data.get(name))
         except _Invalid as error:
             errors[name] = error.key
             continue

@@ -383,3 +383,21 @@ def test_the_api_takes_a_bearer_token_instead_of_a_csrf_token(app, client, write
     response = staff.post(f"{API}/volunteers", headers=writer, json={"first_name": "Lin"})
     assert response.status_code == 201, response.get_data(as_text=True)
     assert "Set-Cookie" not in response.headers
+
+
+def test_the_api_takes_exactly_the_fields_validation_defines_for_partners():
+    """A field is written once, in matching.services.validation; the API schema follows it."""
+    from datetime import date
+
+    from matching.services import validation
+    from web.api import schemas
+
+    for kind, create, update in (("volunteer", schemas.VolunteerCreate, schemas.VolunteerUpdate),
+                                 ("resident", schemas.ResidentCreate, schemas.ResidentUpdate)):
+        table = validation.volunteer_fields if kind == "volunteer" else validation.resident_fields
+        partners = {name for name, rule in table(date(2026, 1, 1), validation.Taxonomy()).items()
+                    if not rule.internal}
+        assert set(create().fields) == partners
+        assert set(update().fields) == partners | {"version"}
+    assert {"notes", "manual_lat", "referrer_organisation"}.isdisjoint(schemas.ResidentCreate().fields)
+    assert "health_note" not in schemas.Resident().fields

@@ -1,29 +1,26 @@
 """marshmallow schemas of the partner API: they shape and document; the services validate.
 
-Input schemas only check JSON types; the rules (postcode, phone, taxonomy codes, ranges) live in
-matching.services.validation so the API and the staff forms agree. Fields not listed here (id,
+The profile fields are derived from matching.services.validation, where each field is written
+once (its rule and its JSON shape), so the API, the staff forms and the import agree; input
+schemas only check JSON types. Fields not listed here (id,
 status, version in a POST, open_matches, ...) are dropped, never assigned. Coordinators' notes
 are internal: not read, not returned. Who owns a row (referrer_organisation of a resident,
 partner_organisation of a volunteer) is the token's organisation, returned but never accepted.
 """
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from matching.services import validation
 from matching.services.directory import MAX_PAGE_SIZE
 from matching.store import (
-    GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOG_STATUSES, VOLUNTEER_STATUSES,
+    RESIDENT_STATUSES, TARGET_GROUPS, VOLUNTEER_STATUSES,
 )
 
 _CODE = r"^[a-z0-9_-]{1,40}$"
-
-
-def _text(description: str, **kwargs: object) -> fields.String:
-    return fields.String(allow_none=True, metadata={"description": description}, **kwargs)
-
-
-def _choice(values: tuple[str, ...], **kwargs: object) -> fields.String:
-    return fields.String(allow_none=True, metadata={"enum": list(values)}, **kwargs)
 
 
 class _Input(Schema):
@@ -31,46 +28,51 @@ class _Input(Schema):
         unknown = EXCLUDE
 
 
-class _ProfileFields(Schema):
-    """What volunteers and residents share, for input and output alike."""
-
-    first_name = fields.String(metadata={"description": "Voornaam"})
-    last_name = _text("Achternaam")
-    email = _text("E-mailadres")
-    phone = _text("Telefoonnummer; opgeslagen als +31...")
-    postcode = _text("Postcode, 1234 AB")
-    house_number = _text("Huisnummer met eventuele toevoeging")
-    neighbourhood = _text("Wijk")
-    birth_year = fields.Integer(allow_none=True)
-    gender = _choice(GENDERS)
-    languages = fields.List(fields.String(), metadata={"description": "Taalcodes"})
-    interests = fields.List(fields.String(), metadata={"description": "Interessecodes"})
-    activities = fields.List(fields.String(), metadata={"description": "Activiteitcodes"})
-    availability = fields.List(
-        fields.Integer(), metadata={"description": "Dagdelen 0-20: dag * 3 + dagdeel, maandag = 0"}
-    )
-    prefers_gender = _choice(GENDERS)
-    prefers_min_age = fields.Integer(allow_none=True)
-    prefers_max_age = fields.Integer(allow_none=True)
+# Documentation only: a field without a line here is still in the API (validation.py decides).
+_DESCRIPTIONS = {
+    "first_name": "Voornaam", "last_name": "Achternaam", "email": "E-mailadres",
+    "phone": "Telefoonnummer; opgeslagen als +31...", "postcode": "Postcode, 1234 AB",
+    "house_number": "Huisnummer met eventuele toevoeging", "neighbourhood": "Wijk",
+    "languages": "Taalcodes", "interests": "Interessecodes", "activities": "Activiteitcodes",
+    "availability": "Dagdelen 0-20: dag * 3 + dagdeel, maandag = 0",
+    "referrer_name": "Naam van de verwijzer", "referrer_email": "E-mailadres van de verwijzer",
+    "referrer_phone": "Telefoonnummer van de verwijzer",
+}
+# Write-only: the API never returns a health note (or whether consent for one was given).
+_WRITE_ONLY = {"health_note", "health_note_consent"}
 
 
-class _VolunteerFields(_ProfileFields):
-    max_travel_km = fields.Float(allow_none=True)
-    capacity = fields.Integer(allow_none=True, metadata={"minimum": 1, "maximum": 3})
-    vog_status = _choice(VOG_STATUSES)
-    vog_date = fields.Date(allow_none=True)
+def _field(name: str, rule: validation.Rule) -> fields.Field:
+    """The marshmallow field for a validation rule: JSON types only; the rule checks values."""
+    options: dict[str, Any] = {"allow_none": True, "load_only": name in _WRITE_ONLY}
+    metadata: dict[str, Any] = {}
+    if name in _DESCRIPTIONS:
+        metadata["description"] = _DESCRIPTIONS[name]
+    if rule.choices:
+        metadata["enum"] = list(rule.choices)
+    if rule.shape in ("codes", "slots"):
+        item = fields.String() if rule.shape == "codes" else fields.Integer()
+        return fields.List(item, metadata=metadata, load_only=options["load_only"])
+    kind = {"text": fields.String, "choice": fields.String, "integer": fields.Integer,
+            "number": fields.Float, "boolean": fields.Boolean, "date": fields.Date}[rule.shape]
+    return kind(metadata=metadata, **options)  # type: ignore[no-any-return]
 
 
-class _ResidentFields(_ProfileFields):
-    contact_via_referrer = fields.Boolean(allow_none=True)
-    referrer_name = _text("Naam van de verwijzer")
-    referrer_email = _text("E-mailadres van de verwijzer")
-    referrer_phone = _text("Telefoonnummer van de verwijzer")
-    can_travel = fields.Boolean(allow_none=True)
-    max_travel_km = fields.Float(allow_none=True)
-    target_group = _choice(TARGET_GROUPS)
-    referral_source = _choice(REFERRAL_SOURCES)
-    loneliness_score = fields.Integer(allow_none=True, metadata={"minimum": 0, "maximum": 6})
+def _fields_of(rules: dict[str, validation.Rule], name: str, *, write_only: bool = False
+               ) -> type[Schema]:
+    """A schema of the rules' fields that partners may send and read (or only send)."""
+    return _Input.from_dict({
+        field: _field(field, rule) for field, rule in rules.items()
+        if not rule.internal and (field in _WRITE_ONLY) == write_only
+    }, name=name)
+
+
+_RULES_TODAY = date(2000, 1, 1)  # the shapes do not depend on the day or the taxonomy
+_VolunteerFields = _fields_of(validation.volunteer_fields(_RULES_TODAY, validation.Taxonomy()),
+                              "VolunteerFields")
+_RESIDENT_RULES = validation.resident_fields(_RULES_TODAY, validation.Taxonomy())
+_ResidentFields = _fields_of(_RESIDENT_RULES, "ResidentFields")
+_ResidentWriteOnly = _fields_of(_RESIDENT_RULES, "ResidentWriteOnly", write_only=True)
 
 
 class VolunteerCreate(_VolunteerFields, _Input):
@@ -83,10 +85,8 @@ class VolunteerUpdate(_VolunteerFields, _Input):
     )
 
 
-class _ResidentInput(_ResidentFields, _Input):
-    # Write-only: the API never returns a health note.
-    health_note = fields.String(allow_none=True, load_only=True)
-    health_note_consent = fields.Boolean(allow_none=True, load_only=True)
+class _ResidentInput(_ResidentFields, _ResidentWriteOnly, _Input):  # type: ignore[valid-type, misc]
+    pass
 
 
 class ResidentCreate(_ResidentInput):

@@ -64,3 +64,17 @@ def test_jobs_and_web_do_not_import_each_other_and_services_not_flask():
     check = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert check.returncode == 0, check.stderr
+
+
+def test_matching_imports_neither_web_nor_jobs_nor_demo():
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import matching\n"
+        "for found in pkgutil.walk_packages(matching.__path__, 'matching.'):\n"
+        "    importlib.import_module(found.name)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('web', 'jobs', 'demo', 'flask')]\n"
+        "assert not bad, bad\n"
+    )
+    check = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert check.returncode == 0, check.stderr

@@ -36,6 +36,20 @@ def unavailable(what: str) -> NoReturn:
     pytest.skip(f"{what} is not available here")
 
 
+def table_digest(engine: Engine, *, skip: frozenset[str] = frozenset()) -> str:
+    """A digest of every row of every table but those in skip: equal digests, no row changed."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            if table.name in skip:
+                continue
+            for row in connection.execute(table.select().order_by(*table.primary_key.columns)):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database file brought to the latest migration once; each test gets a copy."""

@@ -1,7 +1,6 @@
 """Who may reach what: the anonymous allow-list, roles, CSRF, safe methods, response headers."""
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 
@@ -11,7 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from matching.services.pairing import open_match
-from matching.store import Base, StaffUser
+from matching.store import StaffUser
+from tests.conftest import table_digest as table_hash
 from tests.logins import PASSWORD, csrf_token, login
 from web.auth import PUBLIC_ENDPOINTS
 
@@ -129,15 +129,6 @@ def test_admin_lists_creates_and_disables_staff(app, make_staff, engine):
     assert toggle(me.id, "0") == 409, "an admin cannot lock themselves out"
     assert toggle(other.id, "1") == 302
     assert staff_row(engine, id=other.id)["active"] and staff_row(engine, id=me.id)["active"]
-
-
-def table_hash(engine) -> str:
-    digest = hashlib.sha256()
-    with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            for row in connection.execute(table.select().order_by(*table.primary_key.columns)):
-                digest.update(repr(tuple(row)).encode())
-    return digest.hexdigest()
 
 
 def test_csrf_missing_or_foreign_token_is_refused_and_changes_nothing(app, make_staff, engine):

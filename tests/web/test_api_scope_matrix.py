@@ -6,7 +6,6 @@ writes (403). A run it starts considers only its own residents and leaves other 
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from matching.services import pairing
-from matching.store import Base, Match, MatchRun, Resident, Volunteer, utcnow
+from matching.store import Match, MatchRun, Resident, Volunteer, utcnow
+from tests.conftest import table_digest
 
 from .test_api import API, ORGANISATION, issue, problem_of  # noqa: F401 (fixture)
 
@@ -65,15 +65,8 @@ def world(session, make_volunteer, make_resident) -> World:
 
 
 def rows(engine) -> str:
-    """A digest of every row but the token's last use (which every request notes)."""
-    digest = hashlib.sha256()
-    with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            if table.name == "api_token":
-                continue
-            for row in connection.execute(table.select().order_by(*table.primary_key.columns)):
-                digest.update(repr(tuple(row)).encode())
-    return digest.hexdigest()
+    """Every row but the token's last use (which every request notes)."""
+    return table_digest(engine, skip=frozenset({"api_token"}))
 
 
 PERSON_WRITES = {

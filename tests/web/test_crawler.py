@@ -9,7 +9,6 @@ tested on their own elsewhere).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import Counter
@@ -23,10 +22,10 @@ import config
 from demo import population as demo
 from matching.services import api_tokens, proposals
 from matching.store import (
-    Base, ExitInterview, Match, MatchRun, MilestoneReview, OutboxMessage, Resident, StaffUser,
+    ExitInterview, Match, MatchRun, MilestoneReview, OutboxMessage, Resident, StaffUser,
     Volunteer, utcnow,
 )
-from tests.conftest import CHEAP_HASH
+from tests.conftest import CHEAP_HASH, table_digest
 from tests.logins import PASSWORD, login
 
 TODAY = date(2026, 11, 29)
@@ -112,14 +111,7 @@ def world(database_url, translations):
 
 def digest(engine) -> str:
     """Every row but the API tokens' last use (which each authenticated request notes)."""
-    hashed = hashlib.sha256()
-    with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            if table.name == "api_token":
-                continue
-            for row in connection.execute(table.select().order_by(*table.primary_key.columns)):
-                hashed.update(repr(tuple(row)).encode())
-    return hashed.hexdigest()
+    return table_digest(engine, skip=frozenset({"api_token"}))
 
 
 def real_id(rule: str, name: str, ids: dict[str, str]) -> str:

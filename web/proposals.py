@@ -18,6 +18,7 @@ from matching.store import utcnow
 from .auth import roles_required
 from .db import db_session
 from .edge import whole_number
+from . import explanations
 from .matchlabels import problem, slot_label
 
 bp = Blueprint("proposals", __name__, url_prefix="/koppelen/voorstellen")
@@ -65,6 +66,7 @@ def index() -> str:
     return render_template(
         "proposals/index.html", found=found, status=status, tabs=STATUS_TABS,
         run_id=request.args.get("run", ""), slot_label=slot_label, today=date.today(),
+        reasons=explanations.reasons, why_not=explanations.why_not,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.services import audit, links, mail, pairing, profiles, runs
 from matching.services.scope import HOST, Scope
 from matching.store import (
-    OPEN_MATCH_STATUSES, Exclusion, Interest, Match, MatchRun, Resident, Volunteer,
+    OPEN_MATCH_STATUSES, Activity, Exclusion, Interest, Match, MatchRun, Resident, Volunteer,
 )
 
 OFFER_TTL = timedelta(days=7)
@@ -282,6 +283,9 @@ class ReviewPage:
     pages: int
     names: dict[str, str]  # alternative volunteer id -> display name
     interests: dict[str, str]  # interest code -> label in the requested locale
+    activities: dict[str, str]  # activity code -> label in the requested locale
+    free: set[str]  # alternative volunteers with a free place now (a swap can only go there)
+    taken_by: dict[tuple[str, str], str]  # (run id, volunteer id) -> the resident it went to
 
 
 REVIEW_STATUSES = OPEN_MATCH_STATUSES
@@ -324,9 +328,39 @@ def review(
         select(Volunteer.id, Volunteer.first_name + " " + Volunteer.last_name)
         .where(Volunteer.id.in_(alternative_ids))
     ).all()) if alternative_ids else {}
-    codes = {code for m in items for code in (m.explanation.get("shared_interests") or [])}
-    interests = {
-        term.code: term.label(locale)
-        for term in session.scalars(select(Interest).where(Interest.code.in_(codes)))
-    }
-    return ReviewPage(items, stale, total, page, pages, names, interests)
+    return ReviewPage(items, stale, total, page, pages, names,
+                      _labels(session, Interest, items, "shared_interests", locale),
+                      _labels(session, Activity, items, "shared_activities", locale),
+                      _free(session, alternative_ids), _taken_by(session, items, alternative_ids))
+
+
+def _labels(session: Session, model: Any, items: list[Match], key: str,
+            locale: str) -> dict[str, str]:
+    codes = {code for m in items for code in (m.explanation.get(key) or [])}
+    return {term.code: term.label(locale)
+            for term in session.scalars(select(model).where(model.code.in_(codes)))}
+
+
+def _free(session: Session, volunteer_ids: set[str]) -> set[str]:
+    """The volunteers among these who are available with a place left."""
+    if not volunteer_ids:
+        return set()
+    return set(session.scalars(select(Volunteer.id).where(
+        Volunteer.id.in_(volunteer_ids), Volunteer.status == "available",
+        Volunteer.open_matches < Volunteer.capacity)))
+
+
+def _taken_by(session: Session, items: list[Match],
+              volunteer_ids: set[str]) -> dict[tuple[str, str], str]:
+    """For runner-ups taken by another resident in the same run: that resident's name."""
+    run_ids = {m.run_id for m in items if m.run_id}
+    if not run_ids or not volunteer_ids:
+        return {}
+    rows = session.execute(
+        select(Match.run_id, Match.volunteer_id, Resident.first_name, Resident.last_name)
+        .join(Resident, Resident.id == Match.resident_id)
+        .where(Match.run_id.in_(run_ids), Match.volunteer_id.in_(volunteer_ids),
+               Match.status.in_(OPEN_MATCH_STATUSES))
+    ).all()
+    return {(row.run_id, row.volunteer_id): f"{row.first_name} {row.last_name}".strip()
+            for row in rows}

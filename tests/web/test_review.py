@@ -219,3 +219,36 @@ def test_analysts_cannot_reach_runs_or_proposals(logged_in):
 def test_the_nav_has_koppelen(logged_in):
     page = logged_in("coordinator").get("/").get_data(as_text=True)
     assert re.search(r'href="/koppelen/">Koppelen<', page)
+
+
+def test_the_review_page_explains_in_dutch_and_offers_only_swaps_with_a_place(
+    logged_in, session, make_volunteer, make_resident
+):
+    from datetime import date
+
+    from matching.store import Volunteer
+
+    client = logged_in("coordinator")
+    make_volunteer(first_name="Anne", availability=[1, 4])
+    other = make_volunteer(first_name="Bram", last_name="Bos", email="bram@example.org",
+                           interests=["koken"], activities=[], availability=[4])
+    make_resident(first_name="Henk", waiting_since=date.today() - timedelta(days=10))
+    session.commit()
+    start_run(client)
+    page = client.get("/koppelen/voorstellen/").get_data(as_text=True)
+    assert "Deelnemer: Henk Jansen" in page and "Vrijwilliger: Anne de Vries" in page
+    assert "1 gedeelde interesse: Wandelen" in page
+    assert "1 gedeelde activiteit: Koffie drinken" in page
+    assert "2 gedeelde momenten: maandag middag, dinsdag middag" in page
+    assert "km uit elkaar" in page and "de deelnemer wacht 10 dagen" in page
+    assert "lagere score: " in page
+    for raw in ("koffie_drinken", "shared", "lower score", "km apart", "waiting", "Mon "):
+        assert raw not in page, raw
+    assert f'data-alternative="{other.id}"' in page and "Wisselen naar dit alternatief" in page
+    # Once the runner-up has no place left, the page no longer offers the swap.
+    session.execute(Volunteer.__table__.update().where(Volunteer.id == other.id)
+                    .values(capacity=1, open_matches=1))
+    session.commit()
+    full = client.get("/koppelen/voorstellen/").get_data(as_text=True)
+    assert "geen plek meer: wisselen kan niet" in full
+    assert "Wisselen naar dit alternatief" not in full

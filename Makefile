@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
 SHARED_GEO := ../shared/geo/NL.txt
+PORT ?= 5000
 
 .PHONY: demo test setup messages lint clean audit scan load
 
@@ -20,14 +21,16 @@ web/translations/%/LC_MESSAGES/messages.mo: web/translations/%/LC_MESSAGES/messa
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
 
 # Loads the demo population (Utrecht's postcode areas when a postcode file is at hand), then
-# runs the scheduler process beside the web app until you press Ctrl-C.
+# runs the scheduler process beside the web app until you press Ctrl-C. `make demo PORT=5050`
+# serves on another port; links in e-mails follow it (unless BASE_URL is set).
 demo: setup
 	@export MAATWERK_DEMO=1; \
+	if [ -z "$$BASE_URL" ]; then export BASE_URL=http://127.0.0.1:$(PORT); fi; \
 	if [ -z "$$GEO_POSTCODES_FILE" ] && [ -f $(SHARED_GEO) ]; then export GEO_POSTCODES_FILE=$(SHARED_GEO); fi; \
 	$(BIN)/maatwerk demo && \
 	{ $(BIN)/maatwerk scheduler & scheduler=$$!; \
 	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/maatwerk run --host 127.0.0.1 --port 5000; }
+	  $(BIN)/maatwerk run --host 127.0.0.1 --port $(PORT); }
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -121,7 +121,7 @@ def demo(seed: int, today: object) -> None:
         session.commit()
         click.echo(f"demo population loaded: {summary}")
         click.echo("")
-        click.echo("  Log in at http://127.0.0.1:5000/login")
+        click.echo(f"  Log in at {current_app.config['BASE_URL'].rstrip('/')}/login")
         click.echo(f"  e-mail:     {DEMO_LOGIN}")
         click.echo(f"  wachtwoord: {password}")
         _remember_demo_login(password)

@@ -114,3 +114,8 @@ def test_get_changes_nothing(logged_in, session):
     assert client.get(f"{PAGE}{failed.id}/opnieuw").status_code == 405
     session.expire_all()
     assert session.get(OutboxMessage, failed.id).status == "failed"
+
+
+def test_the_outbox_is_in_the_menu_for_coordinators_and_admins(logged_in):
+    client = logged_in("coordinator")
+    assert 'href="/beheer/berichten/"' in client.get("/").get_data(as_text=True)

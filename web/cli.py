@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from config import INSTANCE
 
-from matching.errors import MatchingError
+from matching.errors import Conflict, MatchingError, ValidationFailed
 from matching.services import api_tokens
 from demo import population as demo_service
 from matching.services import geocoding
@@ -23,6 +23,7 @@ from matching.store import schema
 from . import create_app
 from .auth import hash_profile
 from .db import db_session
+from .staff import PROBLEMS
 
 # An address the mailer accepts (a .local one would be refused) that never reaches anyone.
 DEMO_LOGIN = "coordinator@demo.maatwerk.example"
@@ -90,6 +91,12 @@ def create_user(email: str, name: str, role: str, password: str) -> None:
         user = staff_service.create_user(
             session, email=email, name=name, role=role, password=password, profile=hash_profile()
         )
+    except (ValidationFailed, Conflict) as error:
+        # Said in words, as on the staff page: "Het wachtwoord moet minstens 12 tekens lang zijn."
+        keys = error.errors.values() if isinstance(error, ValidationFailed) else ["exists"]
+        with current_app.test_request_context():  # the catalog needs a (Dutch) request
+            words = " ".join(str(PROBLEMS.get(key, key)) for key in keys)
+        raise click.ClickException(words) from error
     except MatchingError as error:
         raise click.ClickException(error.message) from error
     session.commit()

@@ -29,7 +29,9 @@ PROBLEMS = {
     "unknown_role": _l("Kies een bestaande rol."),
     "too_short": _l("Het wachtwoord moet minstens 12 tekens lang zijn."),
     "too_common": _l("Dit wachtwoord is te gangbaar; kies een ander."),
-    "too_personal": _l("Het wachtwoord mag uw naam of e-mailadres niet bevatten."),
+    "exists": _l("Er bestaat al een medewerker met dit e-mailadres."),
+    "too_personal": _l("Het wachtwoord lijkt te veel op uw naam of e-mailadres: het mag die niet "
+                       "bevatten."),
 }
 
 
@@ -74,7 +76,7 @@ def create() -> Response | tuple[str, int]:
             getattr(form, field).errors = [PROBLEMS.get(key, key)]
         return _page(form, 422)
     except Conflict:
-        form.email.errors = [_("Er bestaat al een medewerker met dit e-mailadres.")]
+        form.email.errors = [str(PROBLEMS["exists"])]
         return _page(form, 409)
     db.commit()
     flash(_("Medewerker aangemaakt."), "info")

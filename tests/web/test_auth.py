@@ -92,13 +92,20 @@ def test_create_user_command_makes_an_account_and_there_is_no_default_one(app, s
         create_user, ["--email", "a@vcu.example", "--name", "Ans", "--role", "admin"],
         env={"MAATWERK_PASSWORD": "password123"},
     )
-    assert refused.exit_code != 0
+    assert refused.exit_code != 0 and "minstens 12 tekens" in refused.output
+    personal = runner.invoke(
+        create_user, ["--email", "annemarie@vcu.example", "--name", "Ans", "--role", "admin"],
+        env={"MAATWERK_PASSWORD": "annemarie-zegt-hallo"},
+    )
+    assert "lijkt te veel op uw naam of e-mailadres" in personal.output
+    assert "too_" not in refused.output + personal.output
     for address in ("coordinator@demo.maatwerk.local", "a@localhost", "a@b.test", "a@b@c.nl"):
         unsendable = runner.invoke(
             create_user, ["--email", address, "--name", "Ans", "--role", "admin"],
             env={"MAATWERK_PASSWORD": PASSWORD},
         )
-        assert unsendable.exit_code != 0 and "email: invalid_email" in unsendable.output, address
+        assert unsendable.exit_code != 0, address
+        assert "Vul een geldig e-mailadres in." in unsendable.output, address
     result = runner.invoke(
         create_user, ["--email", "Beheer@VCU.example", "--name", "Ans", "--role", "admin"],
         env={"MAATWERK_PASSWORD": PASSWORD},

@@ -75,7 +75,7 @@ def send_weekly(
     """Create this week's check-in, link and e-mail for every active match that has none yet."""
     week = iso_week(now)
     ttl = timedelta(days=link_days)
-    valid_until = (now + ttl).astimezone(LOCAL_TIME).strftime("%d-%m-%Y")
+    valid_until = (now + ttl).astimezone(LOCAL_TIME).date().isoformat()
     pending = (
         select(Match.id.label("match_id"), Volunteer.id.label("volunteer_id"),
                Volunteer.first_name, Volunteer.last_name, Volunteer.email, Volunteer.languages)
@@ -206,7 +206,7 @@ def renew(
         to=(volunteer.full_name, volunteer.email), template="check_in",
         context={"name": volunteer.first_name, "link": f"{base_url.rstrip('/')}/check-in/{token}",
                  "week_number": int(check_in.week.split("-W")[1]),
-                 "valid_until": (now + ttl).astimezone(LOCAL_TIME).strftime("%d-%m-%Y")},
+                 "valid_until": (now + ttl).astimezone(LOCAL_TIME).date().isoformat()},
         locale=_locale(volunteer.languages), subject_kind="match", subject_id=check_in.match_id,
         now=now,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,8 @@ from typing import Any
 from email.headerregistry import Address
 
 from email_validator import EmailNotValidError, validate_email
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from babel.dates import format_date
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -56,9 +57,16 @@ class Rendered:
     html: str
 
 
+@pass_context
+def longdate(context: Any, value: str | date) -> str:
+    """An ISO date written out in the message's language: "maandag 14 december"."""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(day, format="EEEE d MMMM", locale=context.get("locale", "nl"))
+
+
 @cache
 def _environment(directory: str) -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
@@ -66,6 +74,8 @@ def _environment(directory: str) -> Environment:
         # Templates ship with the code: no file check on every render (bulk sends render 10,000s).
         auto_reload=False,
     )
+    environment.filters["longdate"] = longdate
+    return environment
 
 
 def render(

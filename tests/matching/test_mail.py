@@ -164,3 +164,13 @@ def test_retry_puts_a_failed_message_back(session):
     session.commit()
     stored = session.get(OutboxMessage, message.id)
     assert (stored.status, stored.attempts, stored.next_attempt_at) == ("pending", 0, later)
+
+
+def test_dates_in_mails_are_written_out_in_the_mails_language():
+    context = {"name": "Anne", "resident": "Henk", "link": "https://x/koppeling/t",
+               "expires": "2026-12-14"}
+    assert "De link werkt tot en met maandag 14 december." in mail.render(
+        "proposal", context, "nl").text
+    assert "The link works until Monday 14 December." in mail.render(
+        "proposal", context, "en").text
+    assert "maandag 14 december" in mail.render("proposal", context, "nl").html

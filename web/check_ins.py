@@ -41,8 +41,11 @@ def show(token: str) -> str | tuple[str, int]:
         link, check_in = check_ins.open_link(db_session(), token, now=utcnow(), secret=_secret())
     except InvalidLink as error:
         return _invalid(error, token)
+    # A button in the e-mail opens the page with its answer chosen; only the POST records it.
+    chosen = request.args.get("met", "")
     return render_template("check_ins/form.html", token=token, link=link, check_in=check_in,
-                           met_labels=MET_LABELS, errors={}, form={})
+                           met_labels=MET_LABELS, errors={},
+                           form={"met": chosen} if chosen in MET_LABELS else {})
 
 
 @bp.post("/<token>")

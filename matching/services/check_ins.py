@@ -40,7 +40,7 @@ class SendReport:
 @dataclass(frozen=True)
 class Answers:
     met: str
-    rating: int
+    rating: int | None
     call_requested: bool
     comment: str | None
 
@@ -134,12 +134,13 @@ def parse(form: Mapping[str, Any]) -> Answers:
     met = str(form.get("met") or "")
     if met not in MET_CHOICES:
         errors["met"] = "invalid_choice"
-    try:
-        rating = int(str(form.get("rating") or ""))
-    except ValueError:
-        rating = 0
-    if rating not in RATINGS:
-        errors["rating"] = "invalid_choice"
+    # The rating is optional: a volunteer who only says whether they met has answered.
+    raw_rating = str(form.get("rating") or "").strip()
+    rating: int | None = None
+    if raw_rating:
+        rating = int(raw_rating) if raw_rating.isdigit() and len(raw_rating) == 1 else 0
+        if rating not in RATINGS:
+            errors["rating"] = "invalid_choice"
     call = str(form.get("call") or "no")
     if call not in ("yes", "no"):
         errors["call"] = "invalid_choice"

@@ -1,6 +1,8 @@
 """Weekly check-ins: once per match and ISO week, late answers, once-only links, no flips."""
 from __future__ import annotations
 
+import re
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,7 +30,7 @@ def count(session, model):
 
 
 def token_of(message: OutboxMessage) -> str:
-    return message.body_text.split(f"{BASE}/check-in/")[1].split()[0]
+    return message.body_text.split(f"{BASE}/check-in/")[1].split()[0].split("?")[0]
 
 
 def test_iso_week_is_utrecht_local():
@@ -53,7 +55,11 @@ def test_one_mail_per_active_match_and_week_however_often_it_runs(session, make_
     message = session.scalars(
         select(OutboxMessage).where(OutboxMessage.subject_id == first.id)).one()
     assert message.to_address == "Anne de Vries <maatje1@example.org>"
-    assert message.body_text.count(f"{BASE}/check-in/") == 1
+    # One link (one token); the mail offers it with each answer chosen in advance.
+    links = re.findall(rf"{re.escape(BASE)}/check-in/(\S+)", message.body_text)
+    assert {link.split("?")[0] for link in links} == {token_of(message)}
+    assert sorted(link.split("?")[1] for link in links) == [
+        "met=no", "met=not_planned", "met=yes"]
     assert "week 49" in message.subject
     # Next Monday is a new week.
     assert send(session, MONDAY + timedelta(weeks=1)).sent == 3
@@ -115,7 +121,7 @@ def test_link_expires_after_its_days(session, make_active_match):
 
 
 @pytest.mark.parametrize("bad", [
-    {"met": "maybe", "rating": "3"}, {"met": "yes", "rating": "6"}, {"met": "yes"},
+    {"met": "maybe", "rating": "3"}, {"met": "yes", "rating": "6"}, {"rating": "3"},
     {"met": "yes", "rating": "x"}, {"met": "yes", "rating": "3", "call": "please"},
     {"met": "yes", "rating": "3", "comment": "x" * 2001},
 ])
@@ -191,3 +197,9 @@ def test_ten_concurrent_answers_record_exactly_once(engine, session, make_active
     assert sorted(results) == ["already_received"] * 9 + ["recorded"]
     session.expire_all()
     assert session.scalars(select(CheckIn)).one().rating == 4
+
+
+def test_whether_they_met_is_a_whole_answer_the_rest_is_optional():
+    answers = check_ins.parse({"met": "not_planned"})
+    assert (answers.met, answers.rating, answers.call_requested, answers.comment) == (
+        "not_planned", None, False, None)

@@ -20,7 +20,7 @@ def _send(app, session, make_active_match, now=None, **volunteer):
     session.commit()
     text = session.scalars(select(OutboxMessage.body_text)).one()
     session.commit()  # SQLite: a reading transaction holds the write lock here
-    return match, "/check-in/" + text.split(f"{BASE}/check-in/")[1].split()[0]
+    return match, "/check-in/" + text.split(f"{BASE}/check-in/")[1].split()[0].split("?")[0]
 
 
 def _token(client, path):
@@ -92,7 +92,7 @@ def test_expired_link_shows_no_personal_data_and_offers_a_new_link(app, client, 
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
     fresh = session.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at.desc())).first()
-    new_path = "/check-in/" + fresh.body_text.split("/check-in/")[1].split()[0]
+    new_path = "/check-in/" + fresh.body_text.split("/check-in/")[1].split()[0].split("?")[0]
     session.rollback()
     assert client.post(new_path, data={**ANSWER, "csrf_token": token}).status_code == 200
     session.expire_all()
@@ -103,3 +103,25 @@ def test_tampered_token_is_refused(client):
     response = client.get("/check-in/niet-echt")
     assert response.status_code == 400
     assert 'data-reason="bad_signature"' in response.get_data(as_text=True)
+
+
+def test_a_button_in_the_mail_opens_the_page_with_that_answer_and_one_press_confirms(
+        app, client, session, make_active_match):
+    _match, path = _send(app, session, make_active_match)
+    message = session.scalars(select(OutboxMessage)).one()
+    session.commit()
+    assert f"{path}?met=not_planned" in message.body_html
+    page = client.get(f"{path}?met=not_planned")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert re.search(r'value="not_planned"[^>]*checked', text)
+    session.expire_all()
+    assert session.scalars(select(CheckIn)).one().answered_at is None  # opening changed nothing
+    session.commit()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)
+    # The page's own defaults: the chosen answer, no rating, no call. One press sends it.
+    done = client.post(path, data={"csrf_token": token, "met": "not_planned", "call": "no"})
+    assert done.status_code == 200
+    session.expire_all()
+    stored = session.scalars(select(CheckIn)).one()
+    assert (stored.met, stored.rating, stored.answered_at is not None) == ("not_planned", None, True)

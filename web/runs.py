@@ -1,9 +1,13 @@
 """Match runs: start one for the waiting pool (or a neighbourhood / target group), follow it."""
 from __future__ import annotations
 
+import math
 from collections import Counter
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from babel.numbers import format_decimal
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,6 +16,7 @@ from werkzeug import Response
 
 from matching.errors import ValidationFailed
 from matching.services import runs
+from matching.scoring import DEFAULT_WEIGHTS
 from matching.store import MatchRun, Resident, TARGET_GROUPS, utcnow
 
 from . import labels
@@ -22,9 +27,37 @@ from .matchlabels import UNMATCHED, problem
 bp = Blueprint("runs", __name__, url_prefix="/koppelen")
 
 STATUS_LABELS = {"running": _l("Bezig"), "done": _l("Klaar"), "failed": _l("Mislukt")}
+WEIGHT_LABELS = {
+    "interests": _l("Gedeelde interesses"), "activities": _l("Gedeelde activiteiten"),
+    "availability": _l("Gedeelde momenten"), "distance": _l("Dichtbij"),
+    "waiting": _l("Wachttijd van de deelnemer"),
+}
 
 
-def _index(status: int = 200) -> tuple[str, int]:
+def _settings(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The weights and minimum score of the form (empty: the default), and the fields refused."""
+    values: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    for name in (*(f"weight_{key}" for key in DEFAULT_WEIGHTS), "min_score"):
+        raw = (form.get(name) or "").strip().replace(",", ".")
+        if not raw:
+            continue
+        try:
+            number = float(raw)
+        except ValueError:
+            number = math.nan
+        if not 0 <= number <= 100:  # NaN fails too
+            errors[name] = "out_of_range"
+            continue
+        values[name] = number
+    weights = {key: values[f"weight_{key}"] for key in DEFAULT_WEIGHTS if f"weight_{key}" in values}
+    settings: dict[str, Any] = {"weights": weights}
+    if "min_score" in values:
+        settings["min_score"] = values["min_score"]
+    return settings, errors
+
+
+def _index(status: int = 200, form: Any = None) -> tuple[str, int]:
     session = db_session()
     neighbourhoods = [n for n in session.scalars(
         select(Resident.neighbourhood).where(Resident.neighbourhood.is_not(None)).distinct()
@@ -32,7 +65,8 @@ def _index(status: int = 200) -> tuple[str, int]:
     return render_template(
         "runs/index.html", runs=runs.latest(session), neighbourhoods=neighbourhoods,
         target_groups={g: labels.TARGET_GROUPS[g] for g in TARGET_GROUPS},
-        status_labels=STATUS_LABELS,
+        status_labels=STATUS_LABELS, weights=DEFAULT_WEIGHTS, weight_labels=WEIGHT_LABELS,
+        form=form or {},
     ), status
 
 
@@ -50,15 +84,21 @@ def start() -> Response | tuple[str, int]:
     if kind in runs.SCOPE_KEYS and not scope[kind]:
         flash(_("Kies een wijk of doelgroep."), "error")
         return _index(422)
+    settings, refused = _settings(request.form)
+    if refused:
+        flash(_("Vul voor elk gewicht en de minimumscore een getal van 0 tot 100 in (of laat het "
+                "veld leeg voor de standaard)."), "error")
+        return _index(422, request.form)
     session = db_session()
     try:
-        run = runs.run_matching(session, scope=scope, settings={}, started_by=current_user.id,
-                                now=utcnow())
+        run = runs.run_matching(session, scope=scope, settings=settings,
+                                started_by=current_user.id, now=utcnow())
     except ValidationFailed as error:
         session.rollback()
         for key in error.errors.values():
-            flash(problem(key), "error")
-        return _index(422)
+            flash(_("De gewichten mogen niet allemaal 0 zijn.") if key == "invalid_settings"
+                  else problem(key), "error")
+        return _index(422, request.form)
     session.commit()
     return redirect(url_for("runs.show", run_id=run.id), code=303)
 
@@ -71,8 +111,20 @@ def show(run_id: str) -> str:
     if run is None:
         abort(404)
     reasons = Counter(run.unmatched.values())
+    comparison = runs.compare(session, run)
+    named = {*comparison.gained, *comparison.lost, *comparison.changed}
+    names = dict(session.execute(
+        select(Resident.id, Resident.first_name + " " + Resident.last_name)
+        .where(Resident.id.in_(named))).all()) if named else {}
     return render_template(
         "runs/show.html", run=run, reasons=reasons, reason_labels=UNMATCHED,
         counts=runs.proposal_counts(session, run.id), status_labels=STATUS_LABELS,
-        target_groups=labels.TARGET_GROUPS,
+        target_groups=labels.TARGET_GROUPS, comparison=comparison, names=names,
+        weights={**DEFAULT_WEIGHTS, **(run.settings.get("weights") or {})},
+        weight_labels=WEIGHT_LABELS, number=_number,
     )
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else format_decimal(value, format="#,##0.0",
+                                                    locale=str(get_locale() or "nl"))

@@ -5,6 +5,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -316,3 +317,49 @@ def is_stale(match: Match, run_started_at: datetime) -> bool:
         match.volunteer.updated_at > run_started_at or match.resident.updated_at > run_started_at
     )
 
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What changed from the previous run of the same scope to this one."""
+
+    previous: MatchRun | None
+    gained: list[str]  # residents proposed now and not before (ids)
+    lost: list[str]  # residents proposed before and not now
+    changed: list[str]  # residents proposed in both, with another volunteer
+    mean_score: tuple[float | None, float | None]  # (previous, this)
+    mean_km: tuple[float | None, float | None]
+
+
+def compare(session: Session, run: MatchRun) -> Comparison:
+    """This run against the last earlier finished run with the same scope and organisation."""
+    previous = session.scalars(
+        select(MatchRun).where(
+            MatchRun.status == "done", MatchRun.started_at < run.started_at,
+            MatchRun.id != run.id,
+            MatchRun.organisation.is_(None) if run.organisation is None
+            else MatchRun.organisation == run.organisation)
+        .order_by(MatchRun.started_at.desc())
+    ).all()
+    previous_run = next((p for p in previous if p.scope == run.scope), None)
+    now_pairs, now_score, now_km = _proposals_of(session, run.id)
+    if previous_run is None:
+        return Comparison(None, [], [], [], (None, now_score), (None, now_km))
+    then_pairs, then_score, then_km = _proposals_of(session, previous_run.id)
+    return Comparison(
+        previous_run,
+        sorted(now_pairs.keys() - then_pairs.keys()),
+        sorted(then_pairs.keys() - now_pairs.keys()),
+        sorted(r for r in now_pairs.keys() & then_pairs.keys() if now_pairs[r] != then_pairs[r]),
+        (then_score, now_score), (then_km, now_km),
+    )
+
+
+def _proposals_of(session: Session, run_id: str) -> tuple[dict[str, str], float | None,
+                                                         float | None]:
+    rows = session.execute(select(Match.resident_id, Match.volunteer_id, Match.score,
+                                  Match.distance_km).where(Match.run_id == run_id)).all()
+    scores = [r.score for r in rows if r.score is not None]
+    kms = [r.distance_km for r in rows if r.distance_km is not None]
+    return ({r.resident_id: r.volunteer_id for r in rows},
+            sum(scores) / len(scores) if scores else None, sum(kms) / len(kms) if kms else None)

@@ -252,3 +252,33 @@ def test_the_review_page_explains_in_dutch_and_offers_only_swaps_with_a_place(
     full = client.get("/koppelen/voorstellen/").get_data(as_text=True)
     assert "geen plek meer: wisselen kan niet" in full
     assert "Wisselen naar dit alternatief" not in full
+
+
+def test_a_coordinator_sets_weights_for_one_run_and_compares_it_with_the_previous(
+    logged_in, session, make_volunteer, make_resident
+):
+    client = logged_in("coordinator")
+    people(make_volunteer, make_resident, session)
+    page = client.get("/koppelen/").get_data(as_text=True)
+    assert 'name="weight_interests"' in page and "standaard 30" in page
+    assert 'name="min_score"' in page
+    first = start_run(client)
+    assert 'data-compare' not in client.get(first.location).get_data(as_text=True)
+
+    refused = start_run(client, weight_distance="honderd")
+    assert refused.status_code == 422 and "een getal van 0 tot 100" in refused.get_data(as_text=True)
+    all_zero = start_run(client, **{f"weight_{k}": "0" for k in (
+        "interests", "activities", "availability", "distance", "waiting")})
+    assert all_zero.status_code == 422 and "niet allemaal 0" in all_zero.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(MatchRun)) == 1
+    session.commit()  # SQLite: the app needs the write lock back
+
+    second = start_run(client, weight_distance="60", min_score="10,5")
+    assert second.status_code == 303
+    run = session.scalars(select(MatchRun).order_by(MatchRun.started_at.desc())).first()
+    session.commit()
+    assert run.settings == {"weights": {"distance": 60.0}, "min_score": 10.5}
+    shown = client.get(second.location).get_data(as_text=True)
+    assert 'data-weight="distance">60,0<' in shown and "data-min-score>10,5<" in shown
+    assert 'data-compare="gained"' in shown and "Gemiddelde score" in shown
+    assert "Ander maatje voorgesteld: 0" in shown

@@ -159,6 +159,7 @@ def _preview(kind: str, upload_id: str, report: spreadsheets.ImportReport,
         "imports/preview.html", kind=kind, kind_name=KIND_NAMES[kind], upload_id=upload_id,
         report=report, problems=_problems(kind, report), blueprint=BLUEPRINTS[kind],
         kinds={value: key for key, value in KINDS.items()},
+        location_problems=labels.LOCATION_PROBLEMS,
     ), status
 
 

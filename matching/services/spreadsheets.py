@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from matching.errors import ValidationFailed
 from matching.store import Activity, Interest, Language, Resident, Volunteer
 
-from . import profiles, validation
+from . import consents, geocoding, profiles, validation
 from .audit import record
 from .geocoding import Geocoder
 
@@ -94,6 +94,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 5000
 MAX_COLUMNS = 60
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMPORT_CONSENT = {"volunteer": "profile", "resident": "referral"}
 _TAXONOMY_MODELS = {"languages": Language, "interests": Interest, "activities": Activity}
 
 
@@ -112,6 +113,8 @@ class ImportReport:
     valid: int = 0  # rows that would be (or were) created
     errors: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    # Rows the postcode table cannot place: imported, and flagged on the person for a coordinator.
+    unplaced: list[RowProblem] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     created_ids: list[str] = field(default_factory=list)
 
@@ -267,7 +270,18 @@ def _parse(session: Session, kind: str, source: str | bytes, now: datetime) -> t
             good.append((number, data, status))
     report.valid = len(good)
     _warn_duplicates(session, kind, good, report)
+    _warn_unplaced(session, good, report, now)
     return report, good
+
+
+def _warn_unplaced(session: Session, rows: list[tuple[int, dict[str, Any], str]],
+                   report: ImportReport, now: datetime) -> None:
+    for number, data, _status in rows:
+        code = validation.postcode(data.get("postcode")) if data.get("postcode") else None
+        # Cache and postcode table only: a preview never calls an outside geocoder.
+        found = geocoding.locate(session, code, None, now=now)
+        if found.problem:
+            report.unplaced.append(RowProblem(number, "postcode", found.problem))
 
 
 def _warn_duplicates(session: Session, kind: str, rows: list[tuple[int, dict[str, Any], str]],
@@ -331,6 +345,9 @@ def import_people(
             else:
                 person = profiles.create_resident(session, data, actor=actor, now=now,
                                                   status=status, geocoder=geocoder)
+            # The organisation that supplied the file asked the person; the record says so.
+            consents.give(session, kind, person.id, IMPORT_CONSENT[kind],
+                          consents.CURRENT_VERSION, f"import ({actor or 'onbekend'})", now)
             report.created_ids.append(person.id)
     return report
 

@@ -273,3 +273,25 @@ def test_duplicates_are_warnings_that_link_to_the_profile(logged_in, session, ma
     assert f'href="/vrijwilligers/{existing.id}"' in section
     assert "Rij 4" in section and "lijkt op rij 3 in dit bestand" in section
     assert "3 profielen importeren" in page
+
+
+def test_import_flags_unplaceable_rows_in_the_preview_and_records_consent_with_its_source(
+        logged_in, session):
+    from matching.store import Consent, PostcodeArea
+
+    add_taxonomy(session)
+    session.add(PostcodeArea(postcode="3511", place="Utrecht", lat=52.09, lon=5.12))
+    session.commit()
+    client = logged_in("coordinator")
+    preview = upload(client, GOOD).get_data(as_text=True)
+    unplaced = preview[preview.index('id="unplaced"'):]
+    assert 'data-row="3"' in unplaced and 'data-row="2"' not in unplaced  # 3512 is not known
+    assert "postcode niet gevonden" in unplaced
+    page = client.get("/import/").get_data(as_text=True)
+    client.post(import_action(preview), data={"csrf_token": token(page)})
+    stored = dict(session.execute(select(Volunteer.first_name, Volunteer.location_problem)).all())
+    assert stored == {"Anne": None, "Bert": "unknown_postcode"}
+    consents = session.execute(select(Consent.purpose, Consent.recorded_by)).all()
+    session.commit()
+    assert len(consents) == 2
+    assert all(purpose == "profile" and by.startswith("import (") for purpose, by in consents)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.services import taxonomy
+from matching.services import check_ins, proposals, taxonomy
 from matching.store import (
     END_REASONS,
     CheckIn,
@@ -388,3 +388,20 @@ def _check_ins(world: _World, match: Match, until: datetime) -> None:
         monday += timedelta(days=7)
     world.check_ins.extend(weeks)
 
+
+
+def first_mails(session: Session, *, now: datetime, base_url: str, secret: str) -> int:
+    """An offer and a check-in in the outbox, with working links, for a newcomer to open at once."""
+    offered = session.scalars(
+        select(Match).where(Match.status == "offered").order_by(Match.offered_at.desc())
+    ).first()
+    written = 0
+    if offered is not None and offered.volunteer.email:
+        proposals.offer_mail(session, offered, now=now, secret=secret, base_url=base_url,
+                             template="proposal", dedupe=f"proposal:{offered.id}",
+                             expires_at=now + proposals.OFFER_TTL)
+        written += 1
+    # This week's check-ins exist in the history; one of them gets its e-mail and link now.
+    if check_ins.mail_open(session, now=now, base_url=base_url, secret=secret):
+        written += 1
+    return written

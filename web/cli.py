@@ -120,6 +120,8 @@ def demo(seed: int, today: object) -> None:
             )
         except MatchingError as error:
             raise click.ClickException(f"demo population not loaded: {error.message}") from error
+        demo_service.first_mails(session, now=utcnow(), base_url=current_app.config["BASE_URL"],
+                                 secret=current_app.config["SECRET_KEY"])
         password = secrets.token_urlsafe(12)
         staff_service.create_user(
             session, email=DEMO_LOGIN, name="Demo coördinator",

@@ -196,14 +196,38 @@ def renew(
     volunteer = session.get(Volunteer, old.person_id)
     if check_in is None or volunteer is None or old.used_at or check_in.answered_at:
         return False
+    day = now.astimezone(LOCAL_TIME).date().isoformat()
+    return _mail_link(session, check_in, volunteer, now=now, base_url=base_url, secret=secret,
+                      link_days=link_days,
+                      dedupe_key=f"check_in:{check_in.match_id}:{check_in.week}:renewed:{day}")
+
+
+def mail_open(session: Session, *, now: datetime, base_url: str, secret: str,
+              link_days: int = 21) -> bool:
+    """Mail a link for one unanswered check-in of this week (the demo's first check-in mail)."""
+    row = session.execute(
+        select(CheckIn, Volunteer).join(Match, Match.id == CheckIn.match_id)
+        .join(Volunteer, Volunteer.id == Match.volunteer_id)
+        .where(CheckIn.week == iso_week(now), CheckIn.answered_at.is_(None),
+               Match.status == "active", Volunteer.email.is_not(None))
+        .order_by(CheckIn.id).limit(1)
+    ).first()
+    if row is None:
+        return False
+    check_in, volunteer = row
+    return _mail_link(session, check_in, volunteer, now=now, base_url=base_url, secret=secret,
+                      link_days=link_days, dedupe_key=f"check_in:{check_in.match_id}:{check_in.week}")
+
+
+def _mail_link(session: Session, check_in: CheckIn, volunteer: Volunteer, *, now: datetime,
+               base_url: str, secret: str, link_days: int, dedupe_key: str) -> bool:
     if not volunteer.email:
         return False
     ttl = timedelta(days=link_days)
     token = links.issue(session, purpose=PURPOSE, subject=("check_in", check_in.id),
                         person=("volunteer", volunteer.id), now=now, ttl=ttl, secret=secret)
-    day = now.astimezone(LOCAL_TIME).date().isoformat()
     queued = mail.enqueue(
-        session, dedupe_key=f"check_in:{check_in.match_id}:{check_in.week}:renewed:{day}",
+        session, dedupe_key=dedupe_key,
         to=(volunteer.full_name, volunteer.email), template="check_in",
         context={"name": volunteer.first_name, "link": f"{base_url.rstrip('/')}/check-in/{token}",
                  "week_number": int(check_in.week.split("-W")[1]),

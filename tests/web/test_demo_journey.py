@@ -36,7 +36,10 @@ def demo(database_url: str, tmp_path: Path, translations: str):
     password = re.search(r"wachtwoord: (\S+)", loaded.stdout).group(1)
     from web import create_app
 
-    app = create_app(config.TestConfig(database_url, BABEL_TRANSLATION_DIRECTORIES=translations))
+    # The demo's own key (kept under its instance folder), so the links it mailed work here.
+    secret = (tmp_path / "instance" / "secret_key").read_text().strip()
+    app = create_app(config.TestConfig(database_url, BABEL_TRANSLATION_DIRECTORIES=translations,
+                                       SECRET_KEY=secret, DEMO_MODE=True))
     yield app, password
     app.extensions["maatwerk.engine"].dispose()
 
@@ -84,3 +87,21 @@ def test_the_demo_volunteer_can_answer_and_the_answer_stands(demo, choice, statu
             OutboxMessage.dedupe_key == f"coordinator:{status}:{match_id}"))
         assert notice is not None and notice.status == "pending", "the coordinator is told"
         assert notice.to_address.endswith("<coordinator@demo.maatwerk.example>")
+
+
+def test_the_demo_starts_with_an_offer_and_a_check_in_a_newcomer_can_open(demo):
+    app, password = demo
+    with app.extensions["maatwerk.sessions"]() as session:
+        bodies = {key.split(":")[0]: body for key, body in session.execute(
+            select(OutboxMessage.dedupe_key, OutboxMessage.body_text)
+            .where(OutboxMessage.status == "pending"))}
+    assert {"proposal", "check_in"} <= bodies.keys()
+    offer = re.search(r"https?://\S+(/koppeling/\S+)", bodies["proposal"]).group(1)
+    check_in = re.search(r"https?://\S+(/check-in/[^\s?]+)", bodies["check_in"]).group(1)
+    volunteer = app.test_client()
+    assert "Ja, ik neem het voorstel aan" in volunteer.get(offer).get_data(as_text=True)
+    assert volunteer.get(check_in).status_code == 200
+    coordinator = app.test_client()
+    assert login(coordinator, "coordinator@demo.maatwerk.example", password).status_code == 302
+    outbox = coordinator.get("/beheer/berichten/").get_data(as_text=True)
+    assert offer in outbox and check_in in outbox  # readable and clickable in demo mode

@@ -4,21 +4,21 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug import Response
 
 from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.services import decisions, proposals
-from matching.store import utcnow
+from matching.store import Resident, utcnow
 
+from . import explanations
 from .auth import roles_required
 from .db import db_session
 from .edge import whole_number
-from . import explanations
 from .matchlabels import problem, slot_label
 
 bp = Blueprint("proposals", __name__, url_prefix="/koppelen/voorstellen")
@@ -37,6 +37,9 @@ def _back() -> Response:
         args["run"] = request.form["run"]
     if request.form.get("page", "").isdigit():
         args["page"] = request.form["page"]
+    for name in ("wijk", "naam", "gewijzigd", "sorteer", "richting"):
+        if request.form.get(name):
+            args[name] = request.form[name]
     return redirect(url_for("proposals.index", **args), code=303)
 
 
@@ -59,15 +62,44 @@ def index() -> str:
     status = request.args.get("status", "proposed")
     status = status if status in STATUS_TABS else "proposed"
     page_number = request.args.get("page", "1")
+    shown = _shown()
+    session = db_session()
     found = proposals.review(
-        db_session(), run_id=request.args.get("run") or None, status=status,
-        page=whole_number(page_number) or 1, locale=str(get_locale()),
+        session, run_id=request.args.get("run") or None, status=status,
+        page=whole_number(page_number) or 1, locale=str(get_locale()), shown=shown,
     )
+    wijken = [w for w in session.scalars(select(Resident.neighbourhood).distinct()
+                                         .order_by(Resident.neighbourhood)) if w]
     return render_template(
         "proposals/index.html", found=found, status=status, tabs=STATUS_TABS,
         run_id=request.args.get("run", ""), slot_label=slot_label, today=date.today(),
-        reasons=explanations.reasons, why_not=explanations.why_not,
+        reasons=explanations.reasons, why_not=explanations.why_not, shown=shown,
+        filters=_filter_args(shown), wijken=wijken, sort_labels=SORT_LABELS,
     )
+
+
+SORT_LABELS = {"resident": _l("Deelnemer"), "volunteer": _l("Vrijwilliger"),
+               "score": _l("Score"), "distance": _l("Afstand"), "wijk": _l("Wijk")}
+
+
+def _shown() -> proposals.ReviewFilter:
+    """The table's filters and order from the query string (unknown values: the defaults)."""
+    sort = request.args.get("sorteer", "score")
+    sort = sort if sort in proposals.REVIEW_SORTS else "score"
+    default_down = sort in ("score",)
+    direction = request.args.get("richting", "")
+    return proposals.ReviewFilter(
+        wijk=request.args.get("wijk") or None, name=request.args.get("naam") or None,
+        stale_only=request.args.get("gewijzigd") == "1", sort=sort,
+        descending=(direction == "af") if direction in ("op", "af") else default_down,
+    )
+
+
+def _filter_args(shown: proposals.ReviewFilter) -> dict[str, str]:
+    args = {"wijk": shown.wijk or "", "naam": shown.name or "",
+            "gewijzigd": "1" if shown.stale_only else "", "sorteer": shown.sort,
+            "richting": "af" if shown.descending else "op"}
+    return {key: value for key, value in args.items() if value}
 
 
 @bp.post("/<match_id>/goedkeuren")

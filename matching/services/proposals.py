@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matching import engine
@@ -289,6 +289,44 @@ class ReviewPage:
 
 
 REVIEW_STATUSES = OPEN_MATCH_STATUSES
+REVIEW_SORTS = ("score", "distance", "resident", "volunteer", "wijk")
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    """What the review table shows: a wijk, a name (resident or volunteer), only stale pairs;
+    sorted by one of REVIEW_SORTS."""
+
+    wijk: str | None = None
+    name: str | None = None
+    stale_only: bool = False
+    sort: str = "score"
+    descending: bool = True
+
+
+def _review_conditions(shown: ReviewFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if wijk := (shown.wijk or "").strip()[:80]:
+        conditions.append(func.lower(Resident.neighbourhood) == wijk.lower())
+    if name := (shown.name or "").strip()[:100]:
+        pattern = "%" + name.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        conditions.append(or_(
+            func.lower(Resident.first_name + " " + Resident.last_name).like(pattern, escape="\\"),
+            func.lower(Volunteer.first_name + " " + Volunteer.last_name).like(pattern,
+                                                                              escape="\\")))
+    if shown.stale_only:
+        conditions.append(or_(Volunteer.updated_at > MatchRun.started_at,
+                              Resident.updated_at > MatchRun.started_at))
+    return conditions
+
+
+def _review_order(shown: ReviewFilter) -> list[Any]:
+    column = {"score": Match.score, "distance": Match.distance_km,
+              "resident": Resident.last_name, "volunteer": Volunteer.last_name,
+              "wijk": Resident.neighbourhood}.get(shown.sort, Match.score)
+    ordered = column.desc() if shown.descending else column.asc()
+    return [ordered.nulls_last(), Match.id]
 
 
 def review(
@@ -300,19 +338,28 @@ def review(
     page_size: int = PAGE_SIZE,
     locale: str = "nl",
     scope: Scope = HOST,
+    shown: ReviewFilter = ReviewFilter(),
 ) -> ReviewPage:
-    """One page of the scope's matches in `status` (best score first), with stale flags."""
+    """One page of the scope's matches in `status` (best score first unless `shown` sorts
+    otherwise), filtered by `shown`, with stale flags."""
     if status not in REVIEW_STATUSES:
         raise ValidationFailed({"status": "invalid_choice"})
-    where = [Match.status == status, scope.matches()]
+    where = [Match.status == status, scope.matches(), *_review_conditions(shown)]
     if run_id:
         where.append(Match.run_id == run_id)
-    total = session.scalar(select(func.count()).select_from(Match).where(*where)) or 0
+
+    def joined(statement: Any) -> Any:
+        statement = (statement.join(Resident, Resident.id == Match.resident_id)
+                     .join(Volunteer, Volunteer.id == Match.volunteer_id))
+        if shown.stale_only:
+            statement = statement.join(MatchRun, MatchRun.id == Match.run_id)
+        return statement.where(*where)
+
+    total = session.scalar(joined(select(func.count()).select_from(Match))) or 0
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
     items = list(session.scalars(
-        select(Match).where(*where)
-        .order_by(Match.score.desc().nulls_last(), Match.id)
+        joined(select(Match)).order_by(*_review_order(shown))
         .offset((page - 1) * page_size).limit(page_size)
     ).unique())
     started = dict(session.execute(

@@ -322,8 +322,8 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
     expect(staff.locator("[data-status=done]")).to_be_visible()
     expect(staff.locator("[data-count=proposed]")).to_have_text("1")
     staff.click("text=Voorstellen van deze ronde bekijken")
-    expect(staff.locator("article.proposal")).to_contain_text("Gerrit Mulder")
-    staff.click("article.proposal button[name=approve]")
+    expect(staff.locator("tr.proposal")).to_contain_text("Gerrit Mulder")
+    staff.click("tr.proposal button[name=approve]")
     expect(staff.locator(".flash")).to_contain_text("Goedgekeurd")
     with sessions() as session:
         match = session.scalars(select(Match).where(Match.resident_id == resident_id)).one()
@@ -485,8 +485,8 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
     staff.click("text=Koppelronde starten")
     expect(staff.locator("[data-count=proposed]")).to_have_text("1")
     staff.click("text=Voorstellen van deze ronde bekijken")
-    expect(staff.locator("article.proposal")).to_contain_text("Gerrit Mulder")
-    expect(staff.locator("article.proposal")).to_contain_text("Ahmed Bakker")
+    expect(staff.locator("tr.proposal")).to_contain_text("Gerrit Mulder")
+    expect(staff.locator("tr.proposal")).to_contain_text("Ahmed Bakker")
     with sessions() as session:
         rematch = session.scalars(select(Match).where(Match.resident_id == resident_id,
                                                       Match.status == "proposed")).one()

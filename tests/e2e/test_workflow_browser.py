@@ -57,8 +57,8 @@ def test_run_approve_link_accept_introduction_active(served: tuple[str, str]) ->
             expect(staff.locator("[data-status=done]")).to_be_visible()
             expect(staff.locator("[data-count=proposed]")).to_have_text("1")
             staff.click("text=Voorstellen van deze ronde bekijken")
-            expect(staff.locator("article.proposal")).to_contain_text("Henk Jansen")
-            staff.click("article.proposal button[name=approve]")
+            expect(staff.locator("tr.proposal")).to_contain_text("Henk Jansen")
+            staff.click("tr.proposal button[name=approve]")
             expect(staff.locator(".flash")).to_contain_text("Goedgekeurd")
 
             staff.goto(f"{base}/beheer/berichten/")
@@ -81,7 +81,7 @@ def test_run_approve_link_accept_introduction_active(served: tuple[str, str]) ->
             staff.click("button:has-text('Kennismaking vastleggen')")
             expect(staff.locator(".flash")).to_contain_text("De koppeling is actief")
             staff.goto(f"{base}/koppelen/voorstellen/?status=active")
-            expect(staff.locator("article.proposal[data-status=active]")).to_have_count(1)
+            expect(staff.locator("tr.proposal[data-status=active]")).to_have_count(1)
         finally:
             browser.close()
 
@@ -90,4 +90,42 @@ def test_run_approve_link_accept_introduction_active(served: tuple[str, str]) ->
         match = session.scalar(select(Match))
         assert match.status == "active" and match.intro_volunteer_go and match.intro_resident_go
         assert session.scalar(select(Resident.status)) == "matched"
+    engine.dispose()
+
+
+def test_bulk_approve_by_keyboard_alone(served: tuple[str, str]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, url = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            staff = browser.new_page()
+            staff.goto(f"{base}/login")
+            staff.fill("input[name=email]", "coordinator@vcu.example")
+            staff.fill("input[name=password]", PASSWORD)
+            staff.keyboard.press("Enter")
+            staff.wait_for_url(f"{base}/")
+            staff.goto(f"{base}/koppelen/")
+            staff.click("text=Koppelronde starten")
+            staff.goto(f"{base}/koppelen/voorstellen/")
+            # Tab from the name filter to the row's checkbox, tick it with Space, submit the
+            # bulk form with Enter: no mouse.
+            checkbox = staff.locator("tr.proposal input[type=checkbox]")
+            for _ in range(40):
+                staff.keyboard.press("Tab")
+                if checkbox.evaluate("element => element === document.activeElement"):
+                    break
+            else:
+                raise AssertionError("the row's checkbox is not reachable by Tab")
+            staff.keyboard.press("Space")
+            expect(checkbox).to_be_checked()
+            staff.locator("#bulk button").focus()
+            staff.keyboard.press("Enter")
+            expect(staff.locator(".flash")).to_contain_text("1 voorstel goedgekeurd")
+        finally:
+            browser.close()
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(Match.status)) == "offered"
     engine.dispose()

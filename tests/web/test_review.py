@@ -282,3 +282,29 @@ def test_a_coordinator_sets_weights_for_one_run_and_compares_it_with_the_previou
     assert 'data-weight="distance">60,0<' in shown and "data-min-score>10,5<" in shown
     assert 'data-compare="gained"' in shown and "Gemiddelde score" in shown
     assert "Ander maatje voorgesteld: 0" in shown
+
+
+def test_the_review_table_sorts_and_filters(logged_in, session, make_volunteer, make_resident):
+    client = logged_in("coordinator")
+    for n, (name, wijk, lat) in enumerate((("Ans", "Lombok", 52.0851), ("Bep", "Zuilen", 52.095),
+                                           ("Cor", "Lombok", 52.09))):
+        make_volunteer(first_name=f"V{name}", last_name=f"Maat{n}", email=f"v{n}@example.org",
+                       lat=lat)
+        make_resident(first_name=name, last_name=f"Zoon{n}", neighbourhood=wijk, lat=lat)
+    session.commit()
+    start_run(client)
+
+    def order(query: str) -> list[str]:
+        page = client.get(f"/koppelen/voorstellen/?{query}").get_data(as_text=True)
+        return re.findall(r"Deelnemer: (\w+) Zoon", page)
+
+    assert sorted(order("")) == ["Ans", "Bep", "Cor"]
+    assert order("sorteer=resident&richting=op") == ["Ans", "Bep", "Cor"]
+    assert order("sorteer=resident&richting=af") == ["Cor", "Bep", "Ans"]
+    assert order("sorteer=wijk&richting=op")[-1] == "Bep"
+    assert sorted(order("wijk=lombok")) == ["Ans", "Cor"]
+    assert order("naam=VBep") == ["Bep"]
+    assert order("naam=%25") == []  # a LIKE wildcard is a character, not "anything"
+    assert order("gewijzigd=1") == []
+    page = client.get("/koppelen/voorstellen/?sorteer=score").get_data(as_text=True)
+    assert 'aria-sort="descending"' in page and 'form="bulk"' in page

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -185,6 +186,28 @@ def _story(world: _World, resident: Resident) -> None:
     )
 
 
+def _fits(volunteer: Volunteer, resident: Resident, today: date) -> bool:
+    """The engine's hard rules for a pair a coordinator sees now: a shared language and time,
+    within the volunteer's reach, and each side's stated preferences for the other."""
+    if not (set(volunteer.languages) & set(resident.languages)):
+        return False
+    if not (set(volunteer.availability) & set(resident.availability)):
+        return False
+    distance = km(resident.lat or 0, resident.lon or 0, volunteer.lat or 0, volunteer.lon or 0)
+    if distance > min(volunteer.max_travel_km, resident.max_travel_km or math.inf):
+        return False
+    for chooser, other in ((volunteer, resident), (resident, volunteer)):
+        if chooser.prefers_gender and chooser.prefers_gender != other.gender:
+            return False
+        age = today.year - other.birth_year if other.birth_year else None
+        # As in the engine: an unknown age does not meet an age preference.
+        for bound, too_far in ((chooser.prefers_min_age, lambda a, b: a < b),
+                               (chooser.prefers_max_age, lambda a, b: a > b)):
+            if bound is not None and (age is None or too_far(age, bound)):
+                return False
+    return True
+
+
 def _candidate(
     world: _World, resident: Resident, at: datetime, *, open_: bool
 ) -> Volunteer | None:
@@ -199,7 +222,8 @@ def _candidate(
         if volunteer.is_returning and volunteer.returned_at and volunteer.returned_at > at:
             continue
         if open_ and (volunteer.status != "available" or volunteer.vog_status != "valid"
-                      or world.open_count[volunteer.id] >= volunteer.capacity):
+                      or world.open_count[volunteer.id] >= volunteer.capacity
+                      or not _fits(volunteer, resident, world.today)):
             continue
         if volunteer.status == "stopped" and (
             volunteer.stopped_at is None or volunteer.stopped_at < at + timedelta(days=60)

@@ -339,3 +339,17 @@ def test_cli_demo_refuses_a_postcode_file_without_utrecht_and_loads_nothing(tmp_
             assert session.scalar(select(func.count()).select_from(Volunteer)) == 0
     finally:
         engine.dispose()
+
+
+def test_the_demos_open_proposals_obey_the_engines_hard_rules(session):
+    """A coordinator opening the demo sees only pairs the engine itself could propose."""
+    from matching.services import proposals
+
+    demo.load(session, seed=7, today=TODAY, postcode_file=None)
+    session.flush()
+    open_pairs = session.execute(select(Match.volunteer_id, Match.resident_id).where(
+        Match.status.in_(("proposed", "offered", "accepted")))).all()
+    assert len(open_pairs) >= 10
+    refused = [pair for pair in open_pairs
+               if proposals._pair_explanation(session, *pair, TODAY) is None]
+    assert refused == []

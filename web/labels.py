@@ -96,6 +96,8 @@ FIELDS = {
     "health_note_consent": _l("Toestemming gezondheidsnotitie"), "consent": _l("Toestemming"),
     "agreed": _l("Toestemming deelnemer"),
 }
+# Reasons the system writes itself (a coordinator's own reasons are free text, shown as typed).
+SYSTEM_REASONS = {"erased": _l("persoonsgegevens gewist")}
 # Why a person has no location: shown to the coordinator, who can enter coordinates by hand.
 LOCATION_PROBLEMS = {
     "no_postcode": _l("geen postcode: vul een postcode of coördinaten in"),

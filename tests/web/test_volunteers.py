@@ -221,3 +221,15 @@ def test_unknown_profile_is_404(logged_in):
     client = logged_in("coordinator")
     assert client.get("/vrijwilligers/" + "0" * 32).status_code == 404
     assert client.get("/deelnemers/" + "0" * 32 + "/bewerken").status_code == 404
+
+
+def test_an_erased_persons_page_says_so_in_words(logged_in, session, make_volunteer):
+    from matching.services import privacy
+    from matching.store import utcnow
+
+    client = logged_in("coordinator")
+    volunteer = make_volunteer(status="stopped")
+    privacy.erase_person(session, "volunteer", volunteer.id, actor=None, now=utcnow())
+    session.commit()
+    page = client.get(f"/vrijwilligers/{volunteer.id}").get_data(as_text=True)
+    assert "persoonsgegevens gewist" in page and "erased" not in page

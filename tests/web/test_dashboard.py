@@ -261,3 +261,10 @@ def test_survival_chart_draws_steps_and_a_closed_band():
     assert chart.lines[0].path == "M48.0,12.0H86.4V74.0H105.6V136.0"
     assert chart.lines[0].band == ("M48.0,12.0H86.4V12.0H105.6V74.0"
                                    "V198.0V136.0H86.4V12.0H48.0Z")
+
+
+def test_durable_after_six_months_has_one_definition_stated_beside_it(logged_in):
+    page = logged_in("coordinator").get("/dashboard").get_data(as_text=True)
+    definition = page[page.index('id="durable-definition"'):][:600]
+    assert "182 dagen" in definition and "91" in definition
+    assert "Geschatte kans op 182 dagen" in page and ">Na 6 maanden<" not in page

@@ -68,3 +68,44 @@ def survival_chart(groups: list[dict[str, Any]]) -> Chart:
     x_ticks = [(x(m * 30.4375), str(m)) for m in range(0, months + 1, step)]
     y_ticks = [(y(v / 100), f"{v}%") for v in range(0, 101, 25)]
     return Chart(WIDTH, HEIGHT, lines, x_ticks, y_ticks, LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM)
+
+
+@dataclass(frozen=True)
+class Trend:
+    width: int
+    height: int
+    path: str  # the line, broken where a month may not be shown
+    points: list[tuple[float, float, str]]  # x, y, the value as shown
+    x_ticks: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]
+    left: int
+    right: int
+    top: int
+    bottom: int
+
+
+def trend_chart(labels: list[str], values: list[float | None], *, share: bool) -> Trend:
+    """A monthly line: counts from 0 up, shares on 0-100%; hidden months leave a gap."""
+    height = 220
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, height - TOP - BOTTOM
+    shown = [v for v in values if v is not None]
+    top = 1.0 if share else max([*shown, 1.0]) * 1.1
+    step = plot_w / max(1, len(values) - 1)
+
+    def y(value: float) -> float:
+        return round(TOP + plot_h * (1 - value / top), 1)
+
+    path, points, pen_down = "", [], False
+    for n, value in enumerate(values):
+        x = round(LEFT + step * n, 1)
+        if value is None:
+            pen_down = False
+            continue
+        path += f"{'L' if pen_down else 'M'}{x},{y(value)}"
+        pen_down = True
+        points.append((x, y(value), f"{round(value * 100)}%" if share else str(int(value))))
+    ticks = ([(y(v / 100), f"{v}%") for v in range(0, 101, 25)] if share
+             else [(y(top * k / 4), str(round(top * k / 4))) for k in range(5)])
+    x_ticks = [(round(LEFT + step * n, 1), label[5:7]) for n, label in enumerate(labels)]
+    return Trend(WIDTH, height, path, points, x_ticks, ticks, LEFT, WIDTH - RIGHT, TOP,
+                 height - BOTTOM)

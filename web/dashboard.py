@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from matching.services import durability, reports, waiting
+from matching.services import durability, reports, trends, waiting
 from matching.services.periods import LAST_DAY, ZONE, Period, month, supported
 from matching.store import TARGET_GROUPS, utcnow
 
 from . import labels
 from .auth import roles_required
-from .charts import survival_chart
+from .charts import survival_chart, trend_chart
 from .db import db_session
 from .matchlabels import UNMATCHED
 
@@ -214,8 +214,23 @@ def index() -> str:
     every = durability.every_split(session, filters.period, wijk=filters.wijk,
                                    target_group=filters.target_group)
     splits = [(split, curves, survival_chart(curves["groups"])) for split, curves in every.items()]
+    today = _today()
+    found = trends.trends(session, today, wijk=filters.wijk, target_group=filters.target_group)
+    labels = [month.label for month in found.months]
+    trend_charts = [
+        (key, title, trend_chart(labels, values, share=is_share), values, is_share)
+        for key, title, values, is_share in (
+            ("new", _("Nieuwe koppelingen per maand"), found.new_matches, False),
+            ("waiting", _("Wachtenden aan het eind van de maand"), found.waiting, False),
+            ("durable-3m", _("Aandeel duurzaam na 3 maanden (91 dagen)"), found.durable_3m, True),
+            ("durable-6m", _("Aandeel duurzaam na 6 maanden (182 dagen)"), found.durable_6m, True),
+        )
+    ]
     return render_template(
         "dashboard/index.html", filters=filters, result=result, splits=splits,
+        tiles=trends.headline(session, today, found, wijk=filters.wijk,
+                              target_group=filters.target_group),
+        trend_charts=trend_charts, months=labels,
         indicators=INDICATORS, follow_ups=FOLLOW_UPS, wijken=reports.neighbourhoods(session),
         target_groups=TARGET_GROUPS, show=show, labels=_labels(), decline_label=decline_label,
     )

@@ -62,7 +62,8 @@ def test_dashboard_opens_and_its_csv_downloads(server: str, tmp_path: Path) -> N
             page.click("nav >> text=Dashboard")
             page.wait_for_url(f"{server}/dashboard")
             assert page.locator("h1").inner_text() == "Dashboard"
-            assert page.locator("figure.chart svg").count() == 4
+            assert page.locator("figure.chart[data-split] svg").count() == 4
+            assert page.locator("figure.chart[data-trend] svg").count() == 4
             assert page.locator("figure.chart path[stroke-width='2']").count() >= 4
             page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
             with page.expect_download() as download_info:

@@ -160,7 +160,7 @@ def test_each_staff_role_sees_the_dashboard(logged_in, role, waiting_people):
     page = client.get("/dashboard")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert html.count("<svg") == len(durability.SPLITS)
+    assert html.count("<svg") == len(durability.SPLITS) + 4  # the survival curves, 4 trends
     assert 'href="/dashboard/indicatoren.csv?' in html
     assert ' style="' not in html and "<script" not in html  # CSP: no inline style or script
     assert 'href="/dashboard"' in html  # the nav link
@@ -268,3 +268,30 @@ def test_durable_after_six_months_has_one_definition_stated_beside_it(logged_in)
     definition = page[page.index('id="durable-definition"'):][:600]
     assert "182 dagen" in definition and "91" in definition
     assert "Geschatte kans op 182 dagen" in page and ">Na 6 maanden<" not in page
+
+
+def test_tiles_first_then_twelve_months_of_trends_with_small_groups_hidden(
+        logged_in, session, make_active_match):
+    from datetime import datetime, timedelta
+
+    from matching.services import trends
+    from matching.services.periods import ZONE
+    from matching.store import utcnow
+
+    today = utcnow().astimezone(ZONE).date()
+    this_month = datetime.combine(today.replace(day=1), datetime.min.time(), ZONE)
+    for n in range(6):  # six matches that started this month: a figure that may be shown
+        make_active_match(this_month + timedelta(hours=n + 1))
+    make_active_match(this_month - timedelta(days=5))  # one last month: shown as <5
+    session.commit()
+    found = trends.trends(session, today)
+    assert [m.label for m in found.months][-1] == today.strftime("%Y-%m")
+    assert len(found.months) == 12 and found.new_matches[-1] == 6
+    assert found.new_matches[-2] is None  # 1 match: suppressed
+    tiles = trends.headline(session, today, found)
+    assert (tiles.matched_this_month, tiles.active_now) == (6, 7)
+    page = logged_in("coordinator").get("/dashboard").get_data(as_text=True)
+    assert page.index('data-tile="waiting"') < page.index('data-trend="new"') < page.index(
+        'id="indicators-title"')
+    assert 'data-tile="matched"><p>Gekoppeld deze maand</p><p class="big">6<' in page
+    assert page.count("data-trend=") == 4 and "&lt;5" in page

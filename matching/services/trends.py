@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matching.store import Match, Resident
@@ -18,6 +19,7 @@ from .periods import ZONE, midnight
 from .reports import DURABLE_DAYS, _people, share, suppress
 
 MONTHS = 12
+_NEVER = date.max.toordinal()  # an end that has not come
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Trends:
     waiting: list[int | None]  # residents waiting at the end of the month
     durable_3m: list[float | None]  # share still running on day 91, of those reaching it
     durable_6m: list[float | None]
+    durable_6m_year: float | None  # the same over all 12 months at once
 
 
 @dataclass(frozen=True)
@@ -66,29 +69,33 @@ def trends(session: Session, today: date, *, wijk: str | None = None,
     months = last_months(today)
     first = midnight(months[0].start)
     longest = max(DURABLE_DAYS.values())
-    matches = [
-        (_local_day(started), _local_day(ended) if ended else None)
-        for started, ended in session.execute(_people(
-            select(Match.activated_at, Match.ended_at)
-            .join(Resident, Match.resident_id == Resident.id)
-            .where(Match.activated_at.is_not(None),
-                   Match.activated_at >= first - timedelta(days=longest + 31)),
-            wijk, target_group))
-    ]
-    new = [suppress(sum(m.start <= s < m.end for s, _e in matches)) for m in months]
+    rows = session.execute(_people(
+        select(Match.activated_at, Match.ended_at)
+        .join(Resident, Match.resident_id == Resident.id)
+        .where(Match.activated_at.is_not(None),
+               Match.activated_at >= first - timedelta(days=longest + 31)),
+        wijk, target_group)).all()
+    # Days as ordinals, so a year of months is a handful of array comparisons.
+    started = np.array([_local_day(a).toordinal() for a, _e in rows], dtype=np.int64)
+    ended = np.array([_local_day(e).toordinal() if e else _NEVER for _a, e in rows],
+                     dtype=np.int64)
+    bounds = np.array([m.start.toordinal() for m in months] + [months[-1].end.toordinal()])
+    now_day = today.toordinal()
+    new = [suppress(int(n)) for n in np.histogram(started, bins=bounds)[0]]
     durable: dict[str, list[float | None]] = {}
+    year: dict[str, float | None] = {}
     for label, days in DURABLE_DAYS.items():
-        row = []
-        for month in months:
-            # Matches whose day `days` falls in this month and has passed by today.
-            span = timedelta(days=days)
-            reached = [(s, e) for s, e in matches
-                       if month.start <= s + span < month.end and s + span <= today]
-            lasted = sum(e is None or (e - s).days >= days for s, e in reached)
-            row.append(share(lasted, len(reached)))
-        durable[label] = row
+        turned = started + days
+        reached = (turned >= bounds[0]) & (turned <= now_day)
+        lasted = ended - started >= days  # still running: _NEVER is far ahead
+        month_of = np.searchsorted(bounds, turned, side="right") - 1
+        durable[label] = [
+            share(int((lasted & reached & (month_of == n)).sum()),
+                  int((reached & (month_of == n)).sum()))
+            for n in range(len(months))]
+        year[label] = share(int((lasted & reached).sum()), int(reached.sum()))
     return Trends(months, new, _waiting_at_month_ends(session, months, today, wijk, target_group),
-                  durable["3m"], durable["6m"])
+                  durable["3m"], durable["6m"], year["6m"])
 
 
 def _waiting_at_month_ends(session: Session, months: list[Month], today: date,
@@ -97,20 +104,24 @@ def _waiting_at_month_ends(session: Session, months: list[Month], today: date,
     not closed and without a match that started by then."""
     first_match = (select(Match.resident_id, func.min(Match.activated_at).label("matched"))
                    .group_by(Match.resident_id).subquery())
-    rows = [
-        (since, _local_day(closed) if closed else None, _local_day(matched) if matched else None)
-        for since, closed, matched in session.execute(_people(
-            select(Resident.waiting_since, Resident.closed_at, first_match.c.matched)
-            .outerjoin(first_match, first_match.c.resident_id == Resident.id)
-            .where(Resident.waiting_since.is_not(None)), wijk, target_group))
-    ]
+    first = midnight(months[0].start)
+    # Only who may have been waiting at some month end of the year.
+    rows = session.execute(_people(
+        select(Resident.waiting_since, Resident.closed_at, first_match.c.matched)
+        .outerjoin(first_match, first_match.c.resident_id == Resident.id)
+        .where(Resident.waiting_since.is_not(None), Resident.waiting_since < today,
+               or_(Resident.closed_at.is_(None), Resident.closed_at >= first),
+               or_(first_match.c.matched.is_(None), first_match.c.matched >= first)),
+        wijk, target_group)).all()
+    since = np.array([s.toordinal() for s, _c, _m in rows], dtype=np.int64)
+    closed = np.array([_local_day(c).toordinal() if c else _NEVER for _s, c, _m in rows],
+                      dtype=np.int64)
+    matched = np.array([_local_day(m).toordinal() if m else _NEVER for _s, _c, m in rows],
+                       dtype=np.int64)
     out = []
     for month in months:
-        day = min(month.end, today)
-        out.append(suppress(sum(
-            since < day and (closed is None or closed >= day)
-            and (matched is None or matched >= day)
-            for since, closed, matched in rows)))
+        day = min(month.end, today).toordinal()
+        out.append(suppress(int(((since < day) & (closed >= day) & (matched >= day)).sum())))
     return out
 
 
@@ -124,17 +135,5 @@ def headline(session: Session, today: date, found: Trends, *,
         select(func.count()).select_from(Match).join(Resident, Match.resident_id == Resident.id)
         .where(Match.status == "active"), wijk, target_group)) or 0
     # Over the whole 12 months: the months' own shares may each be too small to show.
-    reached = lasted = 0
-    days = DURABLE_DAYS["6m"]
-    first = found.months[0].start
-    for started, ended in session.execute(_people(
-            select(Match.activated_at, Match.ended_at)
-            .join(Resident, Match.resident_id == Resident.id)
-            .where(Match.activated_at.is_not(None)), wijk, target_group)):
-        start = _local_day(started)
-        turned = start + timedelta(days=days)
-        if first <= turned <= today:
-            reached += 1
-            lasted += ended is None or (_local_day(ended) - start).days >= days
     return Headline(suppress(waiting), found.new_matches[-1], suppress(active),
-                    share(lasted, reached))
+                    found.durable_6m_year)

@@ -15,7 +15,7 @@ from matching.services import durability, reports, trends, waiting
 from matching.services.periods import LAST_DAY, ZONE, Period, month, supported
 from matching.store import TARGET_GROUPS, utcnow
 
-from . import labels
+from . import labels, report_pdf
 from .auth import roles_required
 from .charts import survival_chart, trend_chart
 from .db import db_session
@@ -307,7 +307,10 @@ def _report_month() -> Period:
 @bp.get("/maandrapport")
 @roles_required(*VIEWERS)
 def monthly_report() -> str:
-    period = _report_month()
+    return _monthly_page(_report_month())
+
+
+def _monthly_page(period: Period) -> str:
     result = reports.indicators(db_session(), period)
     rows, kinds = _indicator_table(result, groups=False)
     return render_template("dashboard/monthly.html", period=period, result=result, rows=rows,
@@ -319,9 +322,11 @@ def monthly_report() -> str:
 @roles_required(*VIEWERS)
 def monthly_report_file(fmt: str) -> Response:
     period = _report_month()
+    name = f"maandrapport-{period.start.strftime('%Y-%m')}"
+    if fmt == "pdf":
+        return _download(report_pdf.pdf(_monthly_page(period)), f"{name}.pdf", "application/pdf")
     result = reports.indicators(db_session(), period)
     rows = _indicator_rows(result, groups=False, cell=raw if fmt == "xlsx" else show)
-    name = f"maandrapport-{period.start.strftime('%Y-%m')}"
     if fmt == "csv":
         return _download(reports.table_csv(rows), f"{name}.csv", "text/csv")
     if fmt == "xlsx":

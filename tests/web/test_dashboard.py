@@ -295,3 +295,26 @@ def test_tiles_first_then_twelve_months_of_trends_with_small_groups_hidden(
         'id="indicators-title"')
     assert 'data-tile="matched"><p>Gekoppeld deze maand</p><p class="big">6<' in page
     assert page.count("data-trend=") == 4 and "&lt;5" in page
+
+
+def test_the_monthly_report_downloads_as_a_pdf_that_reads_back(logged_in, session,
+                                                               make_active_match):
+    import io
+    from datetime import datetime
+
+    from pypdf import PdfReader
+
+    from matching.services.periods import ZONE
+
+    for n in range(6):
+        make_active_match(datetime(2026, 10, 3 + n, 12, tzinfo=ZONE))
+    session.commit()
+    client = logged_in("analyst")
+    response = client.get("/dashboard/maandrapport.pdf?maand=2026-10")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert 'filename="maandrapport-2026-10.pdf"' in response.headers["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(response.data))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Maandrapport 2026-10" in text and "2026-10-31" in text
+    assert "Download als" not in text  # the print styles leave the page's tools out
+    assert "<5" in text or "Koppelingen" in text

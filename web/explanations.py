@@ -14,6 +14,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from matching.services.periods import ZONE
+from matching.services import proposals
 from matching.services.proposals import ReviewPage
 from matching.store import Match
 
@@ -28,7 +29,7 @@ def _listed(codes: list[str], labels: dict[str, str]) -> str:
     return ", ".join(labels.get(code, code.replace("_", " ")) for code in codes)
 
 
-def reasons(match: Match, found: ReviewPage) -> list[str]:
+def reasons(match: Match, found: ReviewPage | proposals.Labels) -> list[str]:
     """Why this pair: what they share, how far apart they live, how long the resident waits."""
     e = match.explanation or {}
     out = []

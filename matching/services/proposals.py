@@ -381,6 +381,19 @@ def review(
                       _free(session, alternative_ids), _taken_by(session, items, alternative_ids))
 
 
+@dataclass(frozen=True)
+class Labels:
+    """Taxonomy labels for the codes some matches share (for their explanation in words)."""
+
+    interests: dict[str, str]
+    activities: dict[str, str]
+
+
+def labels_for(session: Session, items: list[Match], locale: str = "nl") -> Labels:
+    return Labels(_labels(session, Interest, items, "shared_interests", locale),
+                  _labels(session, Activity, items, "shared_activities", locale))
+
+
 def _labels(session: Session, model: Any, items: list[Match], key: str,
             locale: str) -> dict[str, str]:
     codes = {code for m in items for code in (m.explanation.get(key) or [])}

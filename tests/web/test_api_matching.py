@@ -109,3 +109,13 @@ def test_a_run_that_fails_is_recorded_as_failed_not_left_running(client, session
     run = session.get(MatchRun, body["id"])
     assert (run.status, run.error) == ("failed", "unexpected error")
     assert run.finished_at is not None and count(session, Match) == 0
+
+
+def test_the_reasons_of_a_proposal_are_words_not_codes(client, session, writer,  # noqa: F811
+                                                        make_volunteer, make_resident):
+    people(session, make_volunteer, make_resident)
+    client.post(f"{API}/runs", json={}, headers=writer)
+    [item] = client.get(f"{API}/proposals", headers=writer).get_json()["items"]
+    assert "1 gedeelde activiteit: Koffie drinken" in item["reasons"]
+    assert item["shared_interests"] == ["wandelen"]  # the codes stay, for systems
+    assert not any("koffie_drinken" in reason or "shared" in reason for reason in item["reasons"])

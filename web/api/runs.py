@@ -18,6 +18,7 @@ from matching.store import TARGET_GROUPS, Volunteer, utcnow
 from ..db import db_session
 from .problems import MEDIA_TYPE
 from .schemas import Problem
+from ..explanations import reasons
 from .tokens import actor, current_token, scope
 
 bp = Blueprint("matching", __name__, description="Koppelrondes en voorstellen")
@@ -89,7 +90,7 @@ class Proposal(Schema):
     distance_km = fields.Float(allow_none=True)
     shared_interests = fields.List(fields.String())
     shared_slots = fields.List(fields.Integer())
-    reasons = fields.List(fields.String())
+    reasons = fields.List(fields.String(), metadata={"description": "Waarom dit paar, in woorden"})
     alternatives = fields.List(fields.Nested(Alternative))
     locked = fields.Boolean()
     stale = fields.Boolean(metadata={"description": "een profiel is na de ronde gewijzigd"})
@@ -133,16 +134,18 @@ def _alternatives(matches: list[Any]) -> dict[str, list[dict[str, Any]]]:
             for id, alternatives in listed.items()}
 
 
-def _proposal(match: Any, alternatives: list[dict[str, Any]], stale: bool = False
-              ) -> dict[str, Any]:
+def _proposal(match: Any, alternatives: list[dict[str, Any]], stale: bool = False,
+              labels: proposals.Labels | proposals.ReviewPage | None = None) -> dict[str, Any]:
     explanation = match.explanation or {}
+    # Reasons in words (Dutch), as a coordinator reads them; the codes stay in their own fields.
+    words = reasons(match, labels or proposals.labels_for(db_session(), [match]))
     return {
         "id": match.id, "run_id": match.run_id, "volunteer_id": match.volunteer_id,
         "resident_id": match.resident_id, "status": match.status, "score": match.score,
         "distance_km": match.distance_km,
         "shared_interests": explanation.get("shared_interests") or [],
         "shared_slots": explanation.get("shared_slots") or [],
-        "reasons": explanation.get("reasons") or [],
+        "reasons": words,
         "alternatives": alternatives,
         "locked": match.locked, "stale": stale, "version": match.version,
     }
@@ -183,7 +186,7 @@ def list_proposals(query: dict[str, Any]) -> dict[str, Any]:
     found = proposals.review(db_session(), run_id=query.get("run"), status=query["status"],
                              page=query["page"], page_size=query["page_size"], scope=scope())
     alternatives = _alternatives(found.items)
-    return {"items": [_proposal(m, alternatives[m.id], m.id in found.stale)
+    return {"items": [_proposal(m, alternatives[m.id], m.id in found.stale, found)
                       for m in found.items],
             "page": found.page, "pages": found.pages, "total": found.total}
 

@@ -222,7 +222,7 @@ def test_monthly_report_page_and_files(logged_in, waiting_people):
     waiting_row = [c.value for c in sheet[labels.index("Deelnemers op de wachtlijst") + 1]]
     assert waiting_row[1] == 6  # a number in the spreadsheet, not text
     assert client.get("/dashboard/maandrapport?maand=oktober").status_code == 404
-    assert client.get("/dashboard/maandrapport.pdf?maand=2026-10").status_code == 404
+    assert client.get("/dashboard/maandrapport.docx?maand=2026-10").status_code == 404
 
 
 def test_bad_filters_are_explained_not_fatal(logged_in):

@@ -242,6 +242,7 @@ def test_the_review_page_explains_in_dutch_and_offers_only_swaps_with_a_place(
     assert "2 gedeelde momenten: maandag middag, dinsdag middag" in page
     assert "km uit elkaar" in page and "de deelnemer wacht 10 dagen" in page
     assert "lagere score: " in page
+    assert re.search(r'<td class="num">\d+,\d</td>', page)  # a decimal comma in Dutch
     for raw in ("koffie_drinken", "shared", "lower score", "km apart", "waiting", "Mon "):
         assert raw not in page, raw
     assert f'data-alternative="{other.id}"' in page and "Wisselen naar dit alternatief" in page

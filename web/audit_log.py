@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -14,12 +14,13 @@ from sqlalchemy import select
 from werkzeug import Response
 
 from matching.services import audit
-from matching.services.periods import ZONE, midnight, supported
+from matching.services.periods import ZONE, midnight
 from matching.services.spreadsheets import neutralise
 from matching.store import AuditEvent, StaffUser
 
 from . import labels
 from .auth import roles_required
+from .dashboard import query_date
 from .db import db_session
 from .edge import whole_number
 
@@ -66,23 +67,9 @@ def actor_label(actor: str | None, staff: dict[str, str]) -> str:
     return actor
 
 
-def _day(name: str, errors: list[str]) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        day = None
-    if day is None or not supported(day) or not supported(day + timedelta(days=1)):
-        errors.append(_("Vul een geldige datum in (jjjj-mm-dd)."))
-        return None
-    return day
-
-
 def _filters() -> tuple[dict[str, Any], dict[str, str], list[str]]:
     errors: list[str] = []
-    first, last = _day("van", errors), _day("tot", errors)
+    first, last = query_date("van", None, errors), query_date("tot", None, errors)
     staff = request.args.get("medewerker", "").strip()
     person = request.args.get("persoon", "").strip()[:100]
     query = {

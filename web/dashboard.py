@@ -108,7 +108,9 @@ def _year_before(day: date) -> date:
     return day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
 
 
-def _date(name: str, default: date, errors: list[str]) -> date:
+def query_date(name: str, default: date | None, errors: list[str]) -> date | None:
+    """A report day from the query string: the default when empty; refused (with a Dutch
+    message in errors) unless it and the day after it are supported dates."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
@@ -125,8 +127,8 @@ def _date(name: str, default: date, errors: list[str]) -> date:
 def _filters() -> Filters:
     """The period (default: the last 12 months up to today) and the wijk and target group."""
     today, errors = _today(), []
-    start = _date("van", _year_before(today) + timedelta(days=1), errors)
-    last = _date("tot", today, errors)
+    start = query_date("van", _year_before(today) + timedelta(days=1), errors)
+    last = query_date("tot", today, errors)
     if last < start:
         errors.append(_("De einddatum ligt voor de begindatum."))
         start, last = _year_before(today) + timedelta(days=1), today

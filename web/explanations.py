@@ -21,7 +21,10 @@ from matching.store import Match
 from .matchlabels import slot_label
 
 
-def _number(value: float) -> str:
+def number(value: float | None) -> str:
+    """A score or distance with one decimal in the user's locale ("6,2"); "—" for none."""
+    if value is None:
+        return "—"
     return format_decimal(value, format="#,##0.0", locale=str(get_locale() or "nl"))
 
 
@@ -47,7 +50,7 @@ def reasons(match: Match, found: ReviewPage | proposals.Labels) -> list[str]:
         out.append(ngettext("%(num)d gedeeld moment: %(what)s", "%(num)d gedeelde momenten: %(what)s",
                             len(slots), what=", ".join(slot_label(s) for s in slots)))
     if match.distance_km is not None:
-        out.append(_("%(km)s km uit elkaar", km=_number(match.distance_km)))
+        out.append(_("%(km)s km uit elkaar", km=number(match.distance_km)))
     waiting = match.resident.waiting_since
     if waiting is not None:
         days = (match.proposed_at.astimezone(ZONE).date() - waiting).days
@@ -67,7 +70,7 @@ def why_not(match: Match, alternative: dict[str, Any], found: ReviewPage) -> str
             return _("heeft al een maatje in deze ronde: %(name)s", name=taken)
         return _("had in deze ronde al een ander maatje")
     if code == "lower_score":
-        return _("lagere score: %(score)s", score=_number(alternative.get("score") or 0))
+        return _("lagere score: %(score)s", score=number(alternative.get("score") or 0))
     if code == "at_capacity_with_locked_pairs":
         return _("zit vol met vastgezette voorstellen")
     if code == "tie":

@@ -12,6 +12,8 @@ from werkzeug.datastructures import MultiDict
 from matching.services.validation import RESIDENT_FIELDS, VOLUNTEER_FIELDS
 from matching.store import Activity, Interest, Language
 
+from .edge import whole_number
+
 LIST_FIELDS = ("languages", "interests", "activities", "availability")
 BOOLEAN_FIELDS = ("contact_via_referrer", "can_travel", "health_note_consent")
 # What a volunteer may fill in on the public sign-up form (no notes, VOG or coordinates).
@@ -56,8 +58,8 @@ def profile_values(profile: Any, kind: str) -> dict[str, Any]:
 def submitted_values(form: MultiDict[str, str], kind: str) -> dict[str, Any]:
     """The user's input as form values, to show it again after an error."""
     values: dict[str, Any] = form_data(form, editable_fields(kind))
-    values["availability"] = [int(s) for s in form.getlist("availability")
-                              if s.isdigit() and len(s) <= 3]
+    values["availability"] = [n for s in form.getlist("availability")
+                              if (n := whole_number(s)) is not None]
     values["version"] = form.get("version", "")
     return values
 

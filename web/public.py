@@ -14,6 +14,7 @@ from matching.store import utcnow
 
 from . import labels
 from .db import db_session
+from .edge import whole_number
 from .placing import geocoder
 from .profile_forms import REFERRAL_FIELDS, SIGNUP_FIELDS, form_data, tags
 from .security import limiter
@@ -52,8 +53,8 @@ def signup() -> Response | str | tuple[str, int]:
         )
     except ValidationFailed as failure:
         session.rollback()
-        values = {**data, "availability": [int(s) for s in data["availability"]
-                                             if s.isdigit() and len(s) <= 3]}
+        values = {**data, "availability": [n for s in data["availability"]
+                                             if (n := whole_number(s)) is not None]}
         return _render("public/signup.html", "profile", values,
                        labels.error_messages(failure.errors)), 422
     session.commit()

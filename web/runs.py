@@ -6,8 +6,6 @@ from collections import Counter
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from babel.numbers import format_decimal
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,7 +17,7 @@ from matching.services import runs
 from matching.scoring import DEFAULT_WEIGHTS
 from matching.store import MatchRun, Resident, TARGET_GROUPS, utcnow
 
-from . import labels
+from . import explanations, labels
 from .auth import roles_required
 from .db import db_session
 from .matchlabels import UNMATCHED, problem
@@ -121,10 +119,6 @@ def show(run_id: str) -> str:
         counts=runs.proposal_counts(session, run.id), status_labels=STATUS_LABELS,
         target_groups=labels.TARGET_GROUPS, comparison=comparison, names=names,
         weights={**DEFAULT_WEIGHTS, **(run.settings.get("weights") or {})},
-        weight_labels=WEIGHT_LABELS, number=_number,
+        weight_labels=WEIGHT_LABELS, number=explanations.number,
     )
 
-
-def _number(value: float | None) -> str:
-    return "—" if value is None else format_decimal(value, format="#,##0.0",
-                                                    locale=str(get_locale() or "nl"))

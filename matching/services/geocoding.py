@@ -142,6 +142,17 @@ def _geocoded(session: Session, geocoder: Geocoder, postcode: str, key: str,
     return Location(lat, lon, "geocoder", None)
 
 
+def placeable(session: Session, keys: set[str]) -> set[str]:
+    """Of these cache keys ("1234AB"), those the cache or the postcode table can place."""
+    if not keys:
+        return set()
+    cached = set(session.scalars(select(GeocodeCache.query).where(
+        GeocodeCache.query.in_(keys), GeocodeCache.lat.is_not(None))))
+    areas = set(session.scalars(select(PostcodeArea.postcode).where(
+        PostcodeArea.postcode.in_({key[:4] for key in keys}))))
+    return cached | {key for key in keys if key[:4] in areas}
+
+
 def forget(session: Session, postcode: str | None) -> None:
     """Remove the cached geocoder answer for this postcode (erasure of an address)."""
     if postcode:

@@ -123,11 +123,6 @@ def recipient(to: str | tuple[str, str]) -> str:
     return formatted
 
 
-def check_address(address: str) -> str:
-    """The normalised address, or ValidationFailed: the rule every stored staff address meets."""
-    return recipient(address)
-
-
 def _addressed(to: str | tuple[str, str]) -> tuple[str, str | None]:
     """The To value and None, or a harmless stand-in and why the message cannot be sent."""
     try:

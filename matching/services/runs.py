@@ -13,11 +13,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matching import engine
-from matching.problem import parse
 from matching.errors import NotFound, ValidationFailed
+from matching.problem import parse
 from matching.services import audit, pairing, profiles
 from matching.services.scope import Scope
-from matching.store import Exclusion, Match, MatchRun, Resident, TARGET_GROUPS, Volunteer
+from matching.store import TARGET_GROUPS, Exclusion, Match, MatchRun, Resident, Volunteer
 
 log = logging.getLogger("maatwerk.runs")
 
@@ -118,11 +118,11 @@ def execute_run(session: Session, run_id: str, *, now: datetime, today: date) ->
             result = engine.solve(problem)
             _store(session, run, result, unknown, hashed, now)
     except ValueError as error:  # the engine refused its input: the reason names no person
-        return fail_run(session, run_id, now=now, error=str(error), input_hash=hashed)
+        return fail_run(session, run_id, now=now, error=str(error), hashed=hashed)
     except Exception as error:
         # The type only: a message or traceback could carry a person's data into the log.
         log.error("match_run.unexpected_error run=%s type=%s", run_id, type(error).__name__)
-        return fail_run(session, run_id, now=now, error="unexpected error", input_hash=hashed)
+        return fail_run(session, run_id, now=now, error="unexpected error", hashed=hashed)
     audit.record(session, actor=run.started_by, action="match_run.done",
                  subject=("match_run", run.id), now=now)
     session.flush()
@@ -155,13 +155,13 @@ def _store(session: Session, run: MatchRun, result: dict[str, Any],
 
 
 def fail_run(session: Session, run_id: str, *, now: datetime, error: str,
-             input_hash: str | None = None) -> MatchRun:
+             hashed: str | None = None) -> MatchRun:
     """Mark a run that could not finish as failed, with the reason (no personal data)."""
     run = session.get(MatchRun, run_id)
     if run is None:
         raise NotFound("match_run")
-    if input_hash is not None:
-        run.input_hash = input_hash
+    if hashed is not None:
+        run.input_hash = hashed
     run.status, run.error, run.finished_at, run.progress = "failed", error[:500], now, 100
     session.flush()
     log.warning("match_run.failed run=%s", run.id)

@@ -270,18 +270,23 @@ def _parse(session: Session, kind: str, source: str | bytes, now: datetime) -> t
             good.append((number, data, status))
     report.valid = len(good)
     _warn_duplicates(session, kind, good, report)
-    _warn_unplaced(session, good, report, now)
+    _warn_unplaced(session, good, report)
     return report, good
 
 
 def _warn_unplaced(session: Session, rows: list[tuple[int, dict[str, Any], str]],
-                   report: ImportReport, now: datetime) -> None:
-    for number, data, _status in rows:
-        code = validation.postcode(data.get("postcode")) if data.get("postcode") else None
-        # Cache and postcode table only: a preview never calls an outside geocoder.
-        found = geocoding.locate(session, code, None, now=now)
-        if found.problem:
-            report.unplaced.append(RowProblem(number, "postcode", found.problem))
+                   report: ImportReport) -> None:
+    """Rows neither the geocode cache nor the postcode table can place (a preview never calls
+    an outside geocoder); two queries for the whole file, not two per row."""
+    codes = {number: validation.postcode(data["postcode"]) if data.get("postcode") else None
+             for number, data, _status in rows}
+    keys = {geocoding.cache_key(code) for code in codes.values() if code}
+    known = geocoding.placeable(session, keys)
+    for number, code in codes.items():
+        if not code:
+            report.unplaced.append(RowProblem(number, "postcode", "no_postcode"))
+        elif geocoding.cache_key(code) not in known:
+            report.unplaced.append(RowProblem(number, "postcode", "unknown_postcode"))
 
 
 def _warn_duplicates(session: Session, kind: str, rows: list[tuple[int, dict[str, Any], str]],

@@ -36,7 +36,7 @@ def create_user(
         errors["role"] = "unknown_role"
     try:
         # The mailer's own rule: a staff address it would refuse could never get a notice.
-        mail.check_address(email)
+        mail.recipient(email)
     except ValidationFailed:
         errors["email"] = "invalid_email"
     if problem := password_problem(password, email=email, name=name):

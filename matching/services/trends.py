@@ -7,7 +7,7 @@ share over fewer than five people is None, as everywhere else (reports.suppress 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import func, or_, select
@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from matching.store import Match, Resident
 
-from .periods import ZONE, midnight
+from .periods import midnight
+from .profiles import local_date
 from .reports import DURABLE_DAYS, _people, share, suppress
 
 MONTHS = 12
@@ -59,10 +60,6 @@ def last_months(today: date, count: int = MONTHS) -> list[Month]:
     return out[::-1]
 
 
-def _local_day(moment: datetime) -> date:
-    return moment.astimezone(ZONE).date()
-
-
 def trends(session: Session, today: date, *, wijk: str | None = None,
            target_group: str | None = None) -> Trends:
     """New matches, waiting-list length and durable shares per month, for the last 12 months."""
@@ -76,8 +73,8 @@ def trends(session: Session, today: date, *, wijk: str | None = None,
                Match.activated_at >= first - timedelta(days=longest + 31)),
         wijk, target_group)).all()
     # Days as ordinals, so a year of months is a handful of array comparisons.
-    started = np.array([_local_day(a).toordinal() for a, _e in rows], dtype=np.int64)
-    ended = np.array([_local_day(e).toordinal() if e else _NEVER for _a, e in rows],
+    started = np.array([local_date(a).toordinal() for a, _e in rows], dtype=np.int64)
+    ended = np.array([local_date(e).toordinal() if e else _NEVER for _a, e in rows],
                      dtype=np.int64)
     bounds = np.array([m.start.toordinal() for m in months] + [months[-1].end.toordinal()])
     now_day = today.toordinal()
@@ -114,9 +111,9 @@ def _waiting_at_month_ends(session: Session, months: list[Month], today: date,
                or_(first_match.c.matched.is_(None), first_match.c.matched >= first)),
         wijk, target_group)).all()
     since = np.array([s.toordinal() for s, _c, _m in rows], dtype=np.int64)
-    closed = np.array([_local_day(c).toordinal() if c else _NEVER for _s, c, _m in rows],
+    closed = np.array([local_date(c).toordinal() if c else _NEVER for _s, c, _m in rows],
                       dtype=np.int64)
-    matched = np.array([_local_day(m).toordinal() if m else _NEVER for _s, _c, m in rows],
+    matched = np.array([local_date(m).toordinal() if m else _NEVER for _s, _c, m in rows],
                        dtype=np.int64)
     out = []
     for month in months:

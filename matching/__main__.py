@@ -1,4 +1,7 @@
-"""`python -m matching solve|costs`: the engine as a JSON-in / JSON-out tool."""
+"""`python -m matching solve|costs|learn`: the engine as a JSON-in / JSON-out tool.
+
+Exit codes: 2 bad input, 3 too little history to learn from; nothing is written to the output then.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,13 @@ import argparse
 import json
 import sys
 
-from matching import engine
+from matching import engine, learning
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit code 2 with a message on stderr for bad input."""
     parser = argparse.ArgumentParser(prog="python -m matching", description=__doc__)
-    parser.add_argument("command", choices=["solve", "costs"])
+    parser.add_argument("command", choices=["solve", "costs", "learn"])
     parser.add_argument("--input", help="JSON problem file (default: stdin)")
     parser.add_argument("--output", help="where to write the JSON result (default: stdout)")
     parser.add_argument("--method", choices=["auto", "dense", "sparse"], default="auto")
@@ -29,8 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "solve":
             result = engine.solve(problem, args.method)
+        elif args.command == "learn":
+            result = learning.learn(problem)
         else:
             result = engine.cost_matrix(problem, args.method)
+    except learning.TooLittleHistory as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from matching import explain, geo, scoring, solver
+from matching import explain, geo, lasting, scoring, solver
 from matching.problem import Pairs, Pool, Solution, parse
 from matching.scoring import ALLOWED, RULES
 
@@ -22,6 +22,9 @@ EVAL_CHUNK_PAIRS = 200_000  # grid pairs screened and scored at once (a few MB p
 
 
 def _score(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> np.ndarray:
+    if pool.objective == "durability":
+        parts = lasting.score_parts(pool.model, pool.vols, pool.res, vi, ri, km, pool.weights)
+        return parts["durability"] + parts["waiting"]
     return scoring.score(pool.vols, pool.res, vi, ri, km, pool.weights)
 
 
@@ -107,9 +110,7 @@ def funnel_stage(pool: Pool, pairs: Pairs, residents: np.ndarray, method: str = 
     return reached[residents]
 
 
-def pair_parts(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> dict[str, np.ndarray]:
-    """Points per score part for the given pairs (they add up to the score)."""
-    return scoring.score_parts(pool.vols, pool.res, vi, ri, km, pool.weights)
+pair_parts = explain.pair_parts
 
 
 def _check_locked(pool: Pool) -> Pairs:

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching import scoring
-from matching.problem import Pairs, Solution
-from matching.scoring import DEFAULT_WEIGHTS
+from matching import lasting, scoring
+from matching.problem import Pairs, Pool, Solution
 
 UNMATCHED_REASONS: dict[str, str] = {
     "no_volunteers": "there are no available volunteers",
@@ -54,6 +53,7 @@ WHY_NOT: dict[str, str] = {
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PART_NAMES = ("morning", "afternoon", "evening")
 ALTERNATIVES = 3
+FACTORS = 3  # features named per pair for its predicted durability
 
 
 def round_cost(cost: float) -> float:
@@ -76,6 +76,36 @@ def _bits(words: list[int]) -> list[int]:
     return out
 
 
+def pair_parts(pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray) -> dict[str, np.ndarray]:
+    """Points per score part for the given pairs (they add up to the score)."""
+    if pool.objective == "durability":
+        return lasting.score_parts(pool.model, pool.vols, pool.res, vi, ri, km, pool.weights)
+    return scoring.score_parts(pool.vols, pool.res, vi, ri, km, pool.weights)
+
+
+def _durability(model: lasting.Model, pool: Pool, vi: np.ndarray, ri: np.ndarray, km: np.ndarray):
+    """Per pair: predicted P(lasting 26 weeks) and the FACTORS features that move it most, largest first."""
+    features = model.features(pool.vols, pool.res, vi, ri, km)
+    probability = np.round(model.probability(features), 3).tolist()
+    effect = model.contributions(features)
+    top = np.argsort(-np.abs(effect), axis=1, kind="stable")[:, :FACTORS]
+    factors = []
+    for row, (values, effects) in enumerate(zip(features.tolist(), effect.tolist())):
+        factors.append(
+            [
+                {
+                    "feature": lasting.FEATURES[k],
+                    "value": round(values[k], 2),
+                    # A smaller hazard means a longer match.
+                    "effect": "raises" if effects[k] < 0 else "lowers",
+                }
+                for k in top[row].tolist()
+                if abs(effects[k]) >= 0.01
+            ]
+        )
+    return probability, factors
+
+
 def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: bool) -> list[dict]:
     """Output records for the given pairs, built from arrays gathered once."""
     pool = solution.pool
@@ -84,8 +114,11 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
     interests = (vols.interests[vi] & res.interests[ri]).tolist()
     activities = (vols.activities[vi] & res.activities[ri]).tolist()
     slots = (vols.slots[vi] & res.slots[ri]).tolist()
-    parts = scoring.score_parts(vols, res, vi, ri, pairs.km[idx], pool.weights)
-    part_rows = list(zip(*(np.round(parts[k], 2).tolist() for k in DEFAULT_WEIGHTS)))
+    parts = pair_parts(pool, vi, ri, pairs.km[idx])
+    keys = tuple(pool.weights)
+    part_rows = list(zip(*(np.round(parts[k], 2).tolist() for k in keys)))
+    if pool.model is not None:
+        durability, factors = _durability(pool.model, pool, vi, ri, pairs.km[idx])
     scores = np.round(pairs.score[idx], 2).tolist()
     costs = np.round(pairs.cost[idx], 6).tolist()
     kms = pairs.km[idx].tolist()
@@ -108,7 +141,6 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
         return found
 
     records = []
-    keys = tuple(DEFAULT_WEIGHTS)
     for n, (v, r) in enumerate(zip(vi.tolist(), ri.tolist())):
         shared_interests, interest_reason = shared(0, interests[n])
         shared_activities, activity_reason = shared(1, activities[n])
@@ -122,6 +154,10 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
         reasons.append(f"{kms[n]:.1f} km apart")
         if days[n]:
             reasons.append(f"resident waiting {days[n]} days")
+        extra = {}
+        if pool.model is not None:
+            reasons.append(f"expected chance this lasts 26 weeks: {durability[n]:.0%}")
+            extra = {"durability": durability[n], "durability_factors": factors[n]}
         records.append(
             {
                 "volunteer": pool.volunteer_ids[v],
@@ -136,6 +172,7 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
                 "parts": dict(zip(keys, part_rows[n])),
                 "locked": locked,
                 "alternatives": [],
+                **extra,
             }
         )
     return records

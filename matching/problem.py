@@ -10,8 +10,13 @@ from itertools import repeat
 
 import numpy as np
 
-from matching import geo, scoring
+from matching import geo, lasting, scoring
+from matching.lasting import Model
 from matching.scoring import DEFAULT_WEIGHTS, SLOTS, People
+
+# With a learned model the score is the predicted chance of lasting plus the waiting priority.
+MODEL_WEIGHTS: dict[str, float] = {"durability": 85.0, "waiting": 15.0}
+OBJECTIVES = ("weights", "durability")
 
 @dataclass(frozen=True)
 class Pool:
@@ -28,6 +33,8 @@ class Pool:
     min_score: float
     locked: np.ndarray  # (k, 2) volunteer index, resident index
     excluded_keys: np.ndarray  # sorted volunteer * n_residents + resident
+    model: Model | None = None  # a learned model: every pair gets its predicted durability
+    objective: str = "weights"  # "durability": the model's prediction is the score
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,15 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[
         max_age = _number(prefers.get("max_age"), where, ": prefers.max_age", allow_none=True)
         if min_age is not None and max_age is not None and min_age > max_age:
             raise ValueError(f"{where}: prefers.min_age {min_age} > prefers.max_age {max_age}")
+        commitment = rec.get("commitment_months")
+        if commitment == "open":
+            commitment = lasting.OPEN_ENDED_MONTHS
+        elif commitment is not None:
+            if isinstance(commitment, bool) or not isinstance(commitment, int) or not 1 <= commitment <= 120:
+                raise ValueError(
+                    f"{where}: commitment_months must be a number of months 1-120, \"open\" or null, got {commitment!r}"
+                )
+            commitment = float(commitment)
         waiting = 0.0
         if side == "residents" and rec.get("waiting_since") is not None:
             waiting = max(0.0, float((today - _date(rec["waiting_since"], where, ": waiting_since")).days))
@@ -165,6 +181,7 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[
                 "pref_min_age": -math.inf if min_age is None else min_age,
                 "pref_max_age": math.inf if max_age is None else max_age,
                 "waiting": waiting,
+                "commitment": math.nan if commitment is None else commitment,
             }
         )
         ids.append(rid)
@@ -193,6 +210,7 @@ def _people(rows: list[dict], vocab: dict[str, dict[str, int]], genders: dict[st
         pref_max_age=col("pref_max_age", np.float64),
         capacity=col("capacity", np.int64),
         waiting_days=col("waiting", np.float64),
+        commitment=col("commitment", np.float64),
         points=geo.Points.from_degrees(col("lat", np.float64), col("lon", np.float64)),
     )
 
@@ -226,13 +244,20 @@ def parse(problem: dict) -> Pool:
     settings = problem.get("settings") or {}
     if not isinstance(settings, dict):
         raise ValueError("settings must be an object")
+    model = None if settings.get("model") is None else Model.from_dict(settings["model"])
+    objective = settings.get("objective") or ("weights" if model is None else "durability")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"settings.objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if objective == "durability" and model is None:
+        raise ValueError("settings.objective 'durability' needs settings.model")
     raw_weights = settings.get("weights") or {}
     if not isinstance(raw_weights, dict):
         raise ValueError("settings.weights must be an object")
-    weights = dict(DEFAULT_WEIGHTS)
+    weights = dict(DEFAULT_WEIGHTS if objective == "weights" else MODEL_WEIGHTS)
     for key, value in raw_weights.items():
-        if key not in DEFAULT_WEIGHTS:
-            raise ValueError(f"settings.weights: unknown weight {key!r} (known: {', '.join(DEFAULT_WEIGHTS)})")
+        if key not in weights:
+            extra = " with the objective 'durability'" if objective == "durability" else ""
+            raise ValueError(f"settings.weights: unknown weight {key!r}{extra} (known: {', '.join(weights)})")
         value = _number(value, f"settings.weights.{key}")
         if value < 0:
             raise ValueError(f"settings.weights.{key} must be >= 0, got {value}")
@@ -278,4 +303,6 @@ def parse(problem: dict) -> Pool:
         min_score=min_score,
         locked=np.array(locked, dtype=np.int64).reshape(-1, 2),
         excluded_keys=np.unique(np.array([v * len(rids) + r for v, r in excluded], dtype=np.int64)),
+        model=model,
+        objective=objective,
     )

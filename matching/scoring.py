@@ -53,6 +53,7 @@ class People:
     pref_max_age: np.ndarray  # float64; inf = none
     capacity: np.ndarray  # int64
     waiting_days: np.ndarray  # float64
+    commitment: np.ndarray  # float64 months the person means to keep a match going; nan = unknown
     points: Points  # the homes in radians with their distance scales
 
     def __len__(self) -> int:
@@ -240,9 +241,14 @@ def score_parts(
     )
     reach = np.minimum(vols.reach[vi], res.reach[ri])
     parts["distance"] = scale["distance"] * np.clip(1.0 - km / reach, 0.0, 1.0)
-    days = res.waiting_days[ri]
-    parts["waiting"] = scale["waiting"] * (days / (days + WAITING_HALF_DAYS))
+    parts["waiting"] = scale["waiting"] * waiting_similarity(res, ri)
     return parts
+
+
+def waiting_similarity(res: People, ri: np.ndarray) -> np.ndarray:
+    """days / (days + WAITING_HALF_DAYS) of each pair's resident."""
+    days = res.waiting_days[ri]
+    return days / (days + WAITING_HALF_DAYS)
 
 
 def _overlap_points(a: np.ndarray, b: np.ndarray, vi: np.ndarray, ri: np.ndarray, scale: float) -> np.ndarray:

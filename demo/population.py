@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.lasting import OPEN_ENDED_MONTHS
 from matching.services import check_ins, proposals, taxonomy
 from matching.store import (
+    COMMITMENTS,
     END_REASONS,
     CheckIn,
     Exclusion,
@@ -47,6 +49,10 @@ from .people import (
 
 VOLUNTEERS = 320
 RESIDENTS = 270
+# Residents who had a match that ended before their current state; the closed ones whose match
+# ended before they closed. Enough endings for a first durability model (matching.learning).
+EARLIER_MATCH_SHARE = 0.45
+CLOSED_AFTER_MATCH = 0.8
 CHUNK = 2000
 
 
@@ -75,6 +81,7 @@ def load(session: Session, *, seed: int, today: date, postcode_file: str | None)
     terms = Terms(taxonomy.codes(session, "interest"), taxonomy.codes(session, "activity"))
     volunteers = [invent_volunteer(rng, today, areas, terms) for _ in range(VOLUNTEERS)]
     residents = [invent_resident(rng, today, areas, terms) for _ in range(RESIDENTS)]
+    _commitments(seed, volunteers, residents)
     _add(session, [*volunteers, *residents])
     world = _World(rng, today, now, volunteers, _runs(seed, now))
     for resident in residents:
@@ -94,6 +101,32 @@ def load(session: Session, *, seed: int, today: date, postcode_file: str | None)
         "consents": len(consents), "postcode_areas": stored_areas,
         **{f"matches_{status}": count for status, count in sorted(statuses.items())},
     }
+
+
+def _commitments(seed: int, volunteers: list[Volunteer], residents: list[Resident]) -> None:
+    """How long each means to keep a match going; one resident in ten was never asked."""
+    pick = random.Random(f"commitment-{seed}")
+    for volunteer in volunteers:
+        volunteer.commitment_months = pick.choices(COMMITMENTS, [10, 25, 35, 15, 15])[0]
+    for resident in residents:
+        if pick.random() >= 0.1:
+            resident.commitment_months = pick.choices(COMMITMENTS, [5, 20, 35, 15, 25])[0]
+
+
+def _months(commitment: str | None) -> float:
+    return 12.0 if commitment is None else OPEN_ENDED_MONTHS if commitment == "open" else float(commitment)
+
+
+def _lasting_days(rng: random.Random, volunteer: Volunteer, resident: Resident) -> int:
+    """How long an ended demo match ran: an exponential time that is shorter the farther apart
+    they live and longer with shared interests, a longer intended commitment and agreeing on it,
+    so that the demo's history has something to learn (`Wat houdt koppelingen vast?`)."""
+    distance = km(resident.lat or 0, resident.lon or 0, volunteer.lat or 0, volunteer.lon or 0)
+    shared = len(set(volunteer.interests) & set(resident.interests))
+    agree = volunteer.commitment_months is not None and volunteer.commitment_months == resident.commitment_months
+    months = min(_months(volunteer.commitment_months), _months(resident.commitment_months))
+    rate = math.exp(0.6 * distance - 0.4 * shared - 0.9 * agree - 0.03 * months) / 220.0
+    return max(14, min(500, round(rng.expovariate(rate))))
 
 
 def _add(session: Session, objects: Sequence[Any]) -> None:
@@ -158,12 +191,14 @@ def _story(world: _World, resident: Resident) -> None:
     cursor = resident.created_at + timedelta(days=rng.randint(7, 21))  # intake done
     if goal in ("waiting", "on_hold", "proposed", "matched") and rng.random() < 0.3:
         cursor = _failed_proposal(world, resident, cursor) or cursor
-    if goal in ("waiting", "proposed", "matched") and rng.random() < 0.15:
+    if goal in ("waiting", "proposed", "matched") and rng.random() < EARLIER_MATCH_SHARE:
         ended = _ended_match(world, resident, cursor, closing=False)
         if ended:
             cursor = ended + timedelta(days=1)
             resident.waiting_since = cursor.date()
-    if goal == "matched":
+    if resident.status == "matched":  # that earlier match is still running
+        goal = "matched"
+    elif goal == "matched":
         _active_match(world, resident, cursor)
     elif goal == "proposed":
         _open_proposal(world, resident, cursor)
@@ -171,14 +206,15 @@ def _story(world: _World, resident: Resident) -> None:
         resident.status = "on_hold"
         resident.notes = rng.choice(ON_HOLD_NOTES)
     elif goal == "closed":
-        ended = _ended_match(world, resident, cursor, closing=True) if rng.random() < 0.6 else None
-        if ended:
-            closed = ended + timedelta(days=rng.randint(1, 10))
-        else:
-            closed = cursor + timedelta(days=rng.randint(20, 150))
-            resident.closed_reason = rng.choice(CLOSED_REASONS)
-        resident.status = "closed"
-        resident.closed_at = min(closed, world.now - timedelta(hours=1))
+        ended = _ended_match(world, resident, cursor, closing=True) if rng.random() < CLOSED_AFTER_MATCH else None
+        if resident.status != "matched":  # a match that outlived the plan to close runs on
+            if ended:
+                closed = ended + timedelta(days=rng.randint(1, 10))
+            else:
+                closed = cursor + timedelta(days=rng.randint(20, 150))
+                resident.closed_reason = rng.choice(CLOSED_REASONS)
+            resident.status = "closed"
+            resident.closed_at = min(closed, world.now - timedelta(hours=1))
     if resident.status == "closed" and not resident.closed_reason:
         resident.closed_reason = rng.choice(CLOSED_REASONS)
     resident.last_active_at = resident.updated_at = max(
@@ -318,16 +354,20 @@ def _start(world: _World, match: Match, latest: datetime) -> None:
 
 
 def _ended_match(
-    world: _World, resident: Resident, cursor: datetime, *, closing: bool
+    world: _World, resident: Resident, cursor: datetime, *, closing: bool, running: bool = False
 ) -> datetime | None:
-    """A match that ran for a while and ended; returns when it ended."""
+    """A match whose length the hazard of _lasting_days decides; returns when it ended, or None
+    when it was never made or is still running today (then the resident is "matched").
+
+    running: the pair is made from the volunteers free today, late enough to still run.
+    """
     rng = world.rng
-    run = _run_after(world, cursor, world.now - timedelta(days=100))
-    volunteer = _candidate(world, resident, run.started_at, open_=False) if run else None
+    run = _run_after(world, cursor, world.now - timedelta(days=30 if running else 100))
+    volunteer = _candidate(world, resident, run.started_at, open_=running) if run else None
     if run is None or volunteer is None:
         return None
     match = _propose(world, resident, volunteer, run)
-    _start(world, match, world.now)
+    _start(world, match, world.now - timedelta(days=14) if running else world.now)
     assert match.activated_at is not None
     if closing:
         reason = rng.choices(["moved", "health", "resident_died", "goal_reached", "other"],
@@ -335,9 +375,17 @@ def _ended_match(
     else:
         reason = rng.choices(["no_click", "volunteer_stopped", "other", "health"],
                              [40, 30, 15, 15])[0]
-    ended = match.activated_at + timedelta(days=rng.randint(30, 320))
+    ended = match.activated_at + timedelta(days=_lasting_days(rng, volunteer, resident))
     if volunteer.status == "stopped" and volunteer.stopped_at and volunteer.stopped_at < ended:
         ended, reason = volunteer.stopped_at, "volunteer_stopped"
+    elif (ended > world.now - timedelta(days=2) and volunteer.status == "available"
+          and volunteer.vog_status == "valid" and world.open_count[volunteer.id] < volunteer.capacity):
+        # Still running today: censored as the hazard has it, not ended on an arbitrary date.
+        world.open_count[volunteer.id] += 1
+        resident.status = "matched"
+        _check_ins(world, match, world.now)
+        volunteer.last_active_at = max(volunteer.last_active_at or match.updated_at, match.updated_at)
+        return None
     ended = min(ended, world.now - timedelta(days=2))
     assert reason in END_REASONS
     match.status, match.end_reason, match.end_note = "ended", reason, END_NOTES[reason]
@@ -350,16 +398,13 @@ def _ended_match(
 
 
 def _active_match(world: _World, resident: Resident, cursor: datetime) -> None:
-    run = _run_after(world, cursor, world.now - timedelta(days=30))
-    volunteer = _candidate(world, resident, run.started_at, open_=True) if run else None
-    if run is None or volunteer is None:
-        return
-    match = _propose(world, resident, volunteer, run)
-    _start(world, match, world.now - timedelta(days=14))
-    world.open_count[volunteer.id] += 1
-    resident.status = "matched"
-    _check_ins(world, match, world.now)
-    volunteer.last_active_at = max(volunteer.last_active_at or match.updated_at, match.updated_at)
+    """A match running today; pairs that the hazard ends first leave the resident waiting again."""
+    for _attempt in range(3):
+        ended = _ended_match(world, resident, cursor, closing=False, running=True)
+        if ended is None:
+            return
+        cursor = ended + timedelta(days=1)
+        resident.waiting_since = cursor.date()
 
 
 def _open_proposal(world: _World, resident: Resident, cursor: datetime) -> None:

@@ -7,7 +7,8 @@ from functools import cache
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import from_environment
-from matching.services import check_ins, decisions, reengagement, retention, reviews
+from matching.errors import Conflict
+from matching.services import check_ins, decisions, durability_models, reengagement, retention, reviews
 from jobs.outbox import send_due, transport_from_config
 from matching.store import make_engine, make_session_factory, utcnow
 
@@ -83,3 +84,16 @@ def apply_retention() -> None:
     with sessions(config.DATABASE_URL)() as session, session.begin():
         report = retention.apply(session, now=utcnow(), months=config.RETENTION_MONTHS)
     log.info("retention.apply residents=%d volunteers=%d", report.residents, report.volunteers)
+
+
+def refit_durability_model() -> None:
+    """Learn again, monthly, what makes matches last; a fit on unchanged data stores nothing."""
+    config = from_environment()
+    now = utcnow()
+    try:
+        with sessions(config.DATABASE_URL)() as session, session.begin():
+            done = durability_models.refit(session, today=now.date(), now=now, actor=None)
+            log.info("durability.refit version=%s created=%s n=%d events=%d", done.model.version,
+                     done.created, done.model.n, done.model.events)
+    except Conflict:
+        log.info("durability.refit skipped: too little history")

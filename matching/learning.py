@@ -34,7 +34,10 @@ def _matches(problem: dict, vindex: dict[str, int], rindex: dict[str, int], toda
     if not isinstance(records, list):
         raise ValueError("matches must be a list of {volunteer, resident, started, ended}")
     vi, ri, days, ended, first = [], [], [], [], today
-    for n, rec in enumerate(records):
+    # A canonical order: the folds and the data hash do not depend on the order of the input.
+    order = sorted(range(len(records)), key=lambda n: _order_key(records[n]))
+    for n in order:
+        rec = records[n]
         if not isinstance(rec, dict):
             raise ValueError(f"matches[{n}] must be an object")
         v, r = rec.get("volunteer"), rec.get("resident")
@@ -55,6 +58,12 @@ def _matches(problem: dict, vindex: dict[str, int], rindex: dict[str, int], toda
         ended.append(end is not None)
         first = min(first, started)
     return np.array(vi, np.int64), np.array(ri, np.int64), np.array(days, float), np.array(ended, bool), first
+
+
+def _order_key(rec: object) -> tuple[str, str, str, str]:
+    if not isinstance(rec, dict):
+        return ("", "", "", "")
+    return tuple(str(rec.get(k) or "") for k in ("started", "volunteer", "resident", "ended"))  # type: ignore[return-value]
 
 
 def _date(value: object, where: str) -> dt.date:

@@ -8,7 +8,7 @@ from flask import Flask
 from config import Config, from_environment
 
 from . import (
-    api, attention, audit_log, auth, check_ins, dashboard, db, edge, errors, home, i18n, imports, links, outbox,
+    api, attention, audit_log, auth, check_ins, dashboard, db, durability, edge, errors, home, i18n, imports, links, outbox,
     placing, privacy, proposals, public, replies, residents, runs, security, staff, volunteers,
 )
 
@@ -34,6 +34,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(audit_log.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(durability.bp)
     app.register_blueprint(runs.bp)
     app.register_blueprint(proposals.bp)
     app.register_blueprint(links.bp)

@@ -109,3 +109,70 @@ def trend_chart(labels: list[str], values: list[float | None], *, share: bool) -
     x_ticks = [(round(LEFT + step * n, 1), label[5:7]) for n, label in enumerate(labels)]
     return Trend(WIDTH, height, path, points, x_ticks, ticks, LEFT, WIDTH - RIGHT, TOP,
                  height - BOTTOM)
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    key: str
+    y: float
+    x: float  # the ratio
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Forest:
+    width: int
+    height: int
+    rows: list[ForestRow]
+    x_ticks: list[tuple[float, str]]
+    one: float  # x of ratio 1 (no effect)
+    left: int
+    right: int
+    top: int
+    bottom: int
+
+
+FOREST_TICKS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0)
+
+
+def forest_chart(effects: list[tuple[str, float, float, float]]) -> Forest:
+    """Ratios with 95% intervals on a log axis, one row per (key, ratio, low, high)."""
+    left, row_h = 16, 30
+    height = TOP + row_h * len(effects) + BOTTOM
+    lo = min([0.5, *(e[2] for e in effects)])
+    hi = max([2.0, *(e[3] for e in effects)])
+    span = np.log(hi) - np.log(lo)
+    plot_w = WIDTH - left - RIGHT
+
+    def x(ratio: float) -> float:
+        return round(left + plot_w * (np.log(ratio) - np.log(lo)) / span, 1)
+
+    rows = [ForestRow(key, TOP + row_h * n + row_h / 2, x(r), x(a), x(b))
+            for n, (key, r, a, b) in enumerate(effects)]
+    ticks = [(x(t), f"{t:g}".replace(".", ",")) for t in FOREST_TICKS if lo <= t <= hi]
+    return Forest(WIDTH, height, rows, ticks, x(1.0), left, WIDTH - RIGHT, TOP, height - BOTTOM)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    size: int
+    points: list[tuple[float, float, float]]  # x, y, radius
+    ticks: list[tuple[float, float, str]]  # x on the bottom axis, y on the left axis, label
+    low: int  # plot area from low to high on both axes (y is flipped)
+    high: int
+
+
+def calibration_chart(groups: list[dict[str, Any]]) -> Calibration:
+    """Predicted (x) against observed (y) shares on 0-100%, a dot per group sized by its count."""
+    size, margin = 320, 44
+    plot = size - margin - 12
+
+    def at(share: float, flip: bool) -> float:
+        return round((12 + plot * (1 - share)) if flip else (margin + plot * share), 1)
+
+    largest = max([g["n"] for g in groups] + [1])
+    points = [(at(g["predicted"], False), at(g["observed"], True), round(3 + 5 * (g["n"] / largest) ** 0.5, 1))
+              for g in groups]
+    ticks = [(at(v / 100, False), at(v / 100, True), f"{v}%") for v in range(0, 101, 25)]
+    return Calibration(size, points, ticks, margin, size - 12)

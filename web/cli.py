@@ -13,7 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from config import INSTANCE
 
 from matching.errors import Conflict, MatchingError, ValidationFailed
-from matching.services import api_tokens
+from matching.services import api_tokens, durability_models
 from demo import population as demo_service
 from matching.services import geocoding
 from matching.services import staff as staff_service
@@ -122,6 +122,10 @@ def demo(seed: int, today: object) -> None:
             raise click.ClickException(f"demo population not loaded: {error.message}") from error
         demo_service.first_mails(session, now=utcnow(), base_url=current_app.config["BASE_URL"],
                                  secret=current_app.config["SECRET_KEY"])
+        try:  # the monthly job's first fit, so "Wat houdt koppelingen vast?" has a model at once
+            durability_models.refit(session, today=day, now=utcnow(), actor=None)
+        except Conflict:
+            click.echo("too little history for a durability model yet")
         password = secrets.token_urlsafe(12)
         staff_service.create_user(
             session, email=DEMO_LOGIN, name="Demo coördinator",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from matching.services.periods import ZONE
 from matching.services import proposals
@@ -19,6 +20,36 @@ from matching.services.proposals import ReviewPage
 from matching.store import Match
 
 from .matchlabels import slot_label
+
+
+# The learned model's pair features (matching.lasting.FEATURES) in words.
+FEATURE_LABELS = {
+    "shared_interests": _l("gedeelde interesses"),
+    "shared_activities": _l("gedeelde activiteiten"),
+    "shared_slots": _l("gedeelde momenten in de week"),
+    "distance_km": _l("afstand"),
+    "volunteer_commitment_months": _l("hoe lang de vrijwilliger zich wil inzetten"),
+    "resident_commitment_months": _l("hoe lang de deelnemer een maatje wil"),
+    "commitment_agree": _l("beiden willen even lang"),
+    "availability_slots": _l("beschikbaarheid van de minst beschikbare"),
+}
+
+
+def durability(match: Match) -> str | None:
+    """The learned model's expectation for this pair and what raises or lowers it; None without a model."""
+    if match.durability is None:
+        return None
+    locale = str(get_locale() or "nl")
+    text = _("verwachte kans dat dit 6 maanden duurt: %(share)s",
+             share=format_percent(match.durability, "#,##0%", locale=locale))
+    factors = (match.explanation or {}).get("durability_factors") or []
+    up = [str(FEATURE_LABELS.get(f["feature"], f["feature"])) for f in factors if f.get("effect") == "raises"]
+    down = [str(FEATURE_LABELS.get(f["feature"], f["feature"])) for f in factors if f.get("effect") == "lowers"]
+    if up:
+        text += "; " + _("maakt de kans groter: %(what)s", what=", ".join(up))
+    if down:
+        text += "; " + _("maakt de kans kleiner: %(what)s", what=", ".join(down))
+    return text
 
 
 def number(value: float | None) -> str:
@@ -57,6 +88,8 @@ def reasons(match: Match, found: ReviewPage | proposals.Labels) -> list[str]:
         if days > 0:
             out.append(ngettext("de deelnemer wacht %(num)d dag", "de deelnemer wacht %(num)d dagen",
                                 days))
+    if (expected := durability(match)) is not None:
+        out.append(expected)
     return out
 
 

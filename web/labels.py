@@ -69,6 +69,10 @@ UNKNOWN = {"unknown": _l("Onbekend")}
 # A professional's referral form offers only the professional sources.
 PROFESSIONAL_SOURCES = ("gp", "neighbourhood_team", "nizu", "partner")
 GENDERS = {"f": _l("Vrouw"), "m": _l("Man"), "x": _l("Anders / zeg ik liever niet")}
+COMMITMENTS = {
+    "3": _l("3 maanden"), "6": _l("6 maanden"), "12": _l("1 jaar"), "24": _l("2 jaar"),
+    "open": _l("Zolang het klikt"),
+}
 VOG_STATUSES = {
     "none": _l("Geen"), "requested": _l("Aangevraagd"), "valid": _l("Geldig"),
     "expired": _l("Verlopen"),
@@ -85,6 +89,7 @@ FIELDS = {
     "languages": _l("Talen"), "interests": _l("Interesses"), "activities": _l("Activiteiten"),
     "availability": _l("Beschikbaarheid"), "prefers_gender": _l("Voorkeur gender maatje"),
     "prefers_min_age": _l("Minimumleeftijd maatje"), "prefers_max_age": _l("Maximumleeftijd maatje"),
+    "commitment_months": _l("Hoe lang wil je een maatjescontact aangaan?"),
     "notes": _l("Notities"), "manual_lat": _l("Breedtegraad"), "manual_lon": _l("Lengtegraad"),
     "max_travel_km": _l("Reisafstand"), "capacity": _l("Aantal deelnemers tegelijk"),
     "vog_status": _l("VOG"), "vog_date": _l("Datum VOG"), "status": _l("Status"),

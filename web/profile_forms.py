@@ -20,7 +20,7 @@ BOOLEAN_FIELDS = ("contact_via_referrer", "can_travel", "health_note_consent")
 SIGNUP_FIELDS = (
     "first_name", "last_name", "email", "phone", "postcode", "house_number", "birth_year", "gender",
     "languages", "interests", "activities", "availability", "max_travel_km", "capacity",
-    "prefers_gender", "prefers_min_age", "prefers_max_age",
+    "prefers_gender", "prefers_min_age", "prefers_max_age", "commitment_months",
 )
 # What a professional gives about the resident on the referral form.
 REFERRAL_FIELDS = (

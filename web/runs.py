@@ -13,9 +13,10 @@ from sqlalchemy import select
 from werkzeug import Response
 
 from matching.errors import ValidationFailed
-from matching.services import runs
+from matching.problem import MODEL_WEIGHTS
 from matching.scoring import DEFAULT_WEIGHTS
-from matching.store import MatchRun, Resident, TARGET_GROUPS, utcnow
+from matching.services import durability_models, runs
+from matching.store import DurabilityModel, MatchRun, Resident, TARGET_GROUPS, utcnow
 
 from . import explanations, labels
 from .auth import roles_required
@@ -29,6 +30,7 @@ WEIGHT_LABELS = {
     "interests": _l("Gedeelde interesses"), "activities": _l("Gedeelde activiteiten"),
     "availability": _l("Gedeelde momenten"), "distance": _l("Dichtbij"),
     "waiting": _l("Wachttijd van de deelnemer"),
+    "durability": _l("Verwachte kans dat het 6 maanden duurt (geleerd model)"),
 }
 
 
@@ -49,7 +51,10 @@ def _settings(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
             continue
         values[name] = number
     weights = {key: values[f"weight_{key}"] for key in DEFAULT_WEIGHTS if f"weight_{key}" in values}
-    settings: dict[str, Any] = {"weights": weights}
+    objective = form.get("objective") or "weights"
+    if objective not in runs.OBJECTIVES:
+        errors["objective"] = "invalid_choice"
+    settings: dict[str, Any] = {"objective": objective, "weights": weights}
     if "min_score" in values:
         settings["min_score"] = values["min_score"]
     return settings, errors
@@ -64,7 +69,7 @@ def _index(status: int = 200, form: Any = None) -> tuple[str, int]:
         "runs/index.html", runs=runs.latest(session), neighbourhoods=neighbourhoods,
         target_groups={g: labels.TARGET_GROUPS[g] for g in TARGET_GROUPS},
         status_labels=STATUS_LABELS, weights=DEFAULT_WEIGHTS, weight_labels=WEIGHT_LABELS,
-        form=form or {},
+        form=form or {}, model=durability_models.current(session),
     ), status
 
 
@@ -84,7 +89,8 @@ def start() -> Response | tuple[str, int]:
         return _index(422)
     settings, refused = _settings(request.form)
     if refused:
-        flash(_("Vul voor elk gewicht en de minimumscore een getal van 0 tot 100 in (of laat het "
+        flash(_("Kies vaste gewichten of het geleerde model.") if "objective" in refused else
+              _("Vul voor elk gewicht en de minimumscore een getal van 0 tot 100 in (of laat het "
                 "veld leeg voor de standaard)."), "error")
         return _index(422, request.form)
     session = db_session()
@@ -118,7 +124,14 @@ def show(run_id: str) -> str:
         "runs/show.html", run=run, reasons=reasons, reason_labels=UNMATCHED,
         counts=runs.proposal_counts(session, run.id), status_labels=STATUS_LABELS,
         target_groups=labels.TARGET_GROUPS, comparison=comparison, names=names,
-        weights={**DEFAULT_WEIGHTS, **(run.settings.get("weights") or {})},
-        weight_labels=WEIGHT_LABELS, number=explanations.number,
+        weights=_run_weights(run), weight_labels=WEIGHT_LABELS, number=explanations.number,
+        model=session.get(DurabilityModel, run.model_id) if run.model_id else None,
     )
+
+
+def _run_weights(run: MatchRun) -> dict[str, float]:
+    """The weights that applied: with the learned model only the waiting weight is ours."""
+    if run.settings.get("objective") == "durability":
+        return {**MODEL_WEIGHTS, **(run.settings.get("weights") or {})}
+    return {**DEFAULT_WEIGHTS, **(run.settings.get("weights") or {})}
 

@@ -200,7 +200,10 @@ def swap(
     alternatives = match.explanation.get("alternatives") or []
     if volunteer_id not in {a.get("volunteer") for a in alternatives}:
         raise ValidationFailed({"volunteer_id": "not_an_alternative"})
-    explanation = _pair_explanation(session, volunteer_id, match.resident_id, today)
+    run = session.get(MatchRun, match.run_id) if match.run_id else None
+    # Scored as the run scored its pairs: with its weights, or its learned model.
+    settings = runs.engine_settings(session, run) if run else {}
+    explanation = _pair_explanation(session, volunteer_id, match.resident_id, today, settings)
     if explanation is None:
         raise Conflict("alternative_not_possible", field="volunteer_id")
     explanation["alternatives"] = [
@@ -217,8 +220,8 @@ def swap(
     new = pairing.open_match(
         session, volunteer_id=volunteer_id, resident_id=resident_id, status="proposed",
         run_id=run_id, score=explanation["score"], cost=explanation["cost"],
-        distance_km=explanation["distance_km"], explanation=explanation, proposed_at=now,
-        acted_by=actor,
+        distance_km=explanation["distance_km"], durability=explanation.get("durability"),
+        explanation=explanation, proposed_at=now, acted_by=actor,
     )
     audit.record(session, actor=actor, action="match.swapped", subject=("match", new.id),
                  now=now)
@@ -226,7 +229,7 @@ def swap(
 
 
 def _pair_explanation(
-    session: Session, volunteer_id: str, resident_id: str, today: date
+    session: Session, volunteer_id: str, resident_id: str, today: date, settings: dict
 ) -> dict | None:
     """The engine's explanation for this one pair, or None if the pair breaks a hard rule."""
     volunteer = session.get(Volunteer, volunteer_id)
@@ -234,7 +237,7 @@ def _pair_explanation(
     if volunteer is None or resident is None or volunteer.lat is None or resident.lat is None:
         return None
     one = {
-        "today": today.isoformat(), "settings": {},
+        "today": today.isoformat(), "settings": {**settings, "min_score": 0},
         "volunteers": [{**runs.engine_record(_row(volunteer)), "capacity": 1}],
         "residents": [{**runs.engine_record(_row(resident)),
                        "waiting_since": resident.waiting_since.isoformat()

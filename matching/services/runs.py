@@ -17,7 +17,7 @@ from matching.errors import NotFound, ValidationFailed
 from matching.problem import parse
 from matching.services import audit, pairing, profiles
 from matching.services.scope import Scope
-from matching.store import TARGET_GROUPS, Exclusion, Match, MatchRun, Resident, Volunteer
+from matching.store import TARGET_GROUPS, DurabilityModel, Exclusion, Match, MatchRun, Resident, Volunteer
 
 log = logging.getLogger("maatwerk.runs")
 
@@ -25,12 +25,14 @@ SCOPE_KEYS = ("neighbourhood", "target_group")
 # Explanation keys kept on each proposal (the engine's pair record minus the ids).
 EXPLANATION_KEYS = (
     "score", "cost", "distance_km", "shared_interests", "shared_activities", "shared_slots",
-    "reasons", "parts", "alternatives",
+    "reasons", "parts", "alternatives", "durability", "durability_factors",
 )
+OBJECTIVES = ("weights", "durability")
 
 PROFILE_COLUMNS = (
     "id", "lat", "lon", "languages", "interests", "activities", "availability", "gender",
     "birth_year", "prefers_gender", "prefers_min_age", "prefers_max_age", "max_travel_km",
+    "commitment_months",
 )
 
 
@@ -47,11 +49,21 @@ def check_scope(scope: dict[str, Any]) -> dict[str, str]:
 
 
 def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """Engine settings ({weights, min_score}); the engine itself validates the values."""
-    clean = {"weights": dict(settings.get("weights") or {}),
-             "min_score": settings.get("min_score", 0)}
+    """Engine settings ({objective, weights, min_score}); the engine itself validates the values.
+
+    With the objective "durability" the learned model scores the pairs and only the waiting
+    weight applies; the content weights are dropped.
+    """
+    objective = settings.get("objective") or "weights"
+    if objective not in OBJECTIVES:
+        raise ValidationFailed({"objective": "invalid_choice"})
+    weights = dict(settings.get("weights") or {})
+    if objective == "durability":
+        weights = {k: v for k, v in weights.items() if k == "waiting"}
+    clean = {"objective": objective, "weights": weights, "min_score": settings.get("min_score", 0)}
     try:
-        parse({"today": "2000-01-01", "settings": clean})
+        parse({"today": "2000-01-01", "settings": {**clean, "objective": "weights",
+                                                   "weights": {**weights}}})
     except ValueError:
         raise ValidationFailed({"settings": "invalid_settings"}) from None
     return clean
@@ -67,10 +79,22 @@ def start_run(
     via: str | None = None,
     organisation: str | None = None,
 ) -> MatchRun:
-    """Record a new run in state "running" for the host or one partner `organisation`."""
+    """Record a new run in state "running" for the host or one partner `organisation`.
+
+    The newest learned model, if any, goes with the run: as its objective, or to annotate every
+    proposal with its predicted durability. ValidationFailed({"objective": "no_model"}) when the
+    objective "durability" is asked before any model was learned.
+    """
+    clean = check_settings(settings)
+    model = session.scalars(
+        select(DurabilityModel).order_by(DurabilityModel.created_at.desc(), DurabilityModel.id.desc()).limit(1)
+    ).first()
+    if clean["objective"] == "durability" and model is None:
+        raise ValidationFailed({"objective": "no_model"})
     run = MatchRun(
-        scope=check_scope(scope), settings=check_settings(settings), started_by=started_by,
+        scope=check_scope(scope), settings=clean, started_by=started_by,
         started_at=now, status="running", progress=0, organisation=organisation,
+        model_id=model.id if model else None,
     )
     session.add(run)
     session.flush()
@@ -112,7 +136,7 @@ def execute_run(session: Session, run_id: str, *, now: datetime, today: date) ->
     try:
         with session.begin_nested():
             _withdraw_previous(session, run, now)
-            problem, unknown = build_problem(session, run.scope, run.settings, today,
+            problem, unknown = build_problem(session, run.scope, engine_settings(session, run), today,
                                              organisation=run.organisation)
             hashed = input_hash(problem)
             result = engine.solve(problem)
@@ -129,6 +153,15 @@ def execute_run(session: Session, run_id: str, *, now: datetime, today: date) ->
     return run
 
 
+def engine_settings(session: Session, run: MatchRun) -> dict[str, Any]:
+    """The run's settings as the engine takes them: with the model it recorded, if any."""
+    settings = dict(run.settings)
+    settings.setdefault("objective", "weights")
+    if run.model_id is not None:
+        settings["model"] = session.get_one(DurabilityModel, run.model_id).model
+    return settings
+
+
 def _store(session: Session, run: MatchRun, result: dict[str, Any],
            unknown: dict[str, list[str]], hashed: str, now: datetime) -> None:
     run.input_hash = hashed
@@ -137,6 +170,7 @@ def _store(session: Session, run: MatchRun, result: dict[str, Any],
         {
             "run_id": run.id, "volunteer_id": pair["volunteer"], "resident_id": pair["resident"],
             "score": pair["score"], "cost": pair["cost"], "distance_km": pair["distance_km"],
+            "durability": pair.get("durability"),
             "explanation": {key: pair.get(key) for key in EXPLANATION_KEYS},
             "proposed_at": now, "updated_at": now,
         }
@@ -264,12 +298,14 @@ def build_problem(
 def engine_record(row: Any) -> dict[str, Any]:
     """A profile row (PROFILE_COLUMNS first) as the engine's input record."""
     (id_, lat, lon, languages, interests, activities, availability, gender, birth_year,
-     prefers_gender, prefers_min_age, prefers_max_age, max_travel_km) = row[:len(PROFILE_COLUMNS)]
+     prefers_gender, prefers_min_age, prefers_max_age, max_travel_km,
+     commitment) = row[:len(PROFILE_COLUMNS)]
     return {
         "id": id_, "lat": lat, "lon": lon, "languages": languages or [],
         "interests": interests or [], "activities": activities or [],
         "availability": availability or [], "gender": gender, "birth_year": birth_year,
         "max_travel_km": max_travel_km,
+        "commitment_months": commitment if commitment in (None, "open") else int(commitment),
         "prefers": {"gender": prefers_gender, "min_age": prefers_min_age,
                     "max_age": prefers_max_age},
     }
@@ -329,6 +365,8 @@ class Comparison:
     changed: list[str]  # residents proposed in both, with another volunteer
     mean_score: tuple[float | None, float | None]  # (previous, this)
     mean_km: tuple[float | None, float | None]
+    # Expected number of proposals lasting 26 weeks, as the run's model predicts (None: no model).
+    expected_lasting: tuple[float | None, float | None] = (None, None)
 
 
 def compare(session: Session, run: MatchRun) -> Comparison:
@@ -342,24 +380,26 @@ def compare(session: Session, run: MatchRun) -> Comparison:
         .order_by(MatchRun.started_at.desc())
     ).all()
     previous_run = next((p for p in previous if p.scope == run.scope), None)
-    now_pairs, now_score, now_km = _proposals_of(session, run.id)
+    now_pairs, now_score, now_km, now_lasting = _proposals_of(session, run.id)
     if previous_run is None:
-        return Comparison(None, [], [], [], (None, now_score), (None, now_km))
-    then_pairs, then_score, then_km = _proposals_of(session, previous_run.id)
+        return Comparison(None, [], [], [], (None, now_score), (None, now_km), (None, now_lasting))
+    then_pairs, then_score, then_km, then_lasting = _proposals_of(session, previous_run.id)
     return Comparison(
         previous_run,
         sorted(now_pairs.keys() - then_pairs.keys()),
         sorted(then_pairs.keys() - now_pairs.keys()),
         sorted(r for r in now_pairs.keys() & then_pairs.keys() if now_pairs[r] != then_pairs[r]),
-        (then_score, now_score), (then_km, now_km),
+        (then_score, now_score), (then_km, now_km), (then_lasting, now_lasting),
     )
 
 
 def _proposals_of(session: Session, run_id: str) -> tuple[dict[str, str], float | None,
-                                                         float | None]:
+                                                         float | None, float | None]:
     rows = session.execute(select(Match.resident_id, Match.volunteer_id, Match.score,
-                                  Match.distance_km).where(Match.run_id == run_id)).all()
+                                  Match.distance_km, Match.durability).where(Match.run_id == run_id)).all()
     scores = [r.score for r in rows if r.score is not None]
     kms = [r.distance_km for r in rows if r.distance_km is not None]
+    lasting = [r.durability for r in rows]
     return ({r.resident_id: r.volunteer_id for r in rows},
-            sum(scores) / len(scores) if scores else None, sum(kms) / len(kms) if kms else None)
+            sum(scores) / len(scores) if scores else None, sum(kms) / len(kms) if kms else None,
+            sum(lasting) if lasting and None not in lasting else None)

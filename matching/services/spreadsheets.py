@@ -44,6 +44,9 @@ from . import consents, geocoding, profiles, validation
 from .audit import record
 from .geocoding import Geocoder
 
+# "zolang het klikt" and friends for the open-ended commitment; numbers of months pass as they are.
+COMMITMENT_WORDS = {"open": "open", "zolang het klikt": "open", "onbepaald": "open",
+                    "as long as it works": "open"}
 COMMON_COLUMNS: dict[str, str] = {
     "voornaam": "first_name",
     "achternaam": "last_name",
@@ -61,6 +64,7 @@ COMMON_COLUMNS: dict[str, str] = {
     "voorkeur_geslacht": "prefers_gender",
     "voorkeur_min_leeftijd": "prefers_min_age",
     "voorkeur_max_leeftijd": "prefers_max_age",
+    "inzet_maanden": "commitment_months",
     "notities": "notes",
     "status": "status",
 }
@@ -229,6 +233,8 @@ def _row_data(cells: dict[str, str], labels: dict[str, dict[str, str]]) -> tuple
                 errors[name] = "invalid_choice"
         elif name in ("gender", "prefers_gender"):
             data[name] = GENDER_WORDS.get(value.lower(), value) if value else None
+        elif name == "commitment_months":
+            data[name] = COMMITMENT_WORDS.get(value.lower(), value) if value else None
         else:
             data[name] = value
     return data, errors

@@ -21,7 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from matching.errors import ValidationFailed
 from matching.scoring import SLOTS as SLOT_COUNT
 from matching.store import (
-    GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOG_STATUSES, VOLUNTEER_STATUSES,
+    COMMITMENTS, GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOG_STATUSES, VOLUNTEER_STATUSES,
 )
 
 KEYS: dict[str, str] = {
@@ -324,6 +324,7 @@ def _common(kind: str, today: date, taxonomy: Taxonomy) -> dict[str, Rule]:
         "prefers_gender": _choice(GENDERS),
         "prefers_min_age": Rule("integer", lambda v: integer(v, 0, MAX_AGE)),
         "prefers_max_age": Rule("integer", lambda v: integer(v, 0, MAX_AGE)),
+        "commitment_months": _choice(COMMITMENTS),
         "notes": Rule("text", lambda v: _text(v, NOTE_LENGTH, multiline=True), internal=True),
         # Coordinates a coordinator enters by hand (roughly the Netherlands).
         "manual_lat": Rule("number", lambda v: decimal(v, 50.5, 53.7), internal=True),

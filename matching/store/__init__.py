@@ -4,10 +4,11 @@ from .base import Base, utcnow
 from .matches import (
     END_REASONS, MATCH_STATUSES, OPEN_MATCH_STATUSES, CheckIn, Exclusion, Match, MatchRun,
 )
+from .learned import DurabilityModel
 from .links import LINK_PURPOSES, Link
 from .outbox import OUTBOX_STATUSES, OutboxMessage
 from .people import (
-    GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOG_STATUSES, VOLUNTEER_STATUSES,
+    COMMITMENTS, GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOG_STATUSES, VOLUNTEER_STATUSES,
     Activity,
     Consent, Interest, Language, Resident, Volunteer,
 )
@@ -21,6 +22,7 @@ from .staff import ROLES, AuditEvent, StaffUser
 
 __all__ = [
     "Activity", "API_SCOPES", "ApiToken", "AuditEvent", "Base", "CheckIn", "Consent",
+    "COMMITMENTS", "DurabilityModel",
     "END_REASONS", "Exclusion", "EXIT_CHANNELS", "EXIT_SIDES", "ExitInterview", "FormSubmission",
     "GENDERS",
     "GeocodeCache", "Interest", "Language", "Link", "LINK_PURPOSES", "make_engine",

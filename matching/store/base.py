@@ -52,5 +52,6 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         list[str]: JSON(),
         list[int]: JSON(),
+        list[dict[str, Any]]: JSON(),
         str: String(255),
     }

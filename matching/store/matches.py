@@ -31,6 +31,8 @@ class MatchRun(Base):
     started_by: Mapped[str | None] = mapped_column(ForeignKey("staff_user.id"))
     # The partner organisation whose API token started the run; None for the host's staff.
     organisation: Mapped[str | None] = mapped_column(String(60))
+    # The learned model the run used (objective "durability") or annotated its pairs with.
+    model_id: Mapped[str | None] = mapped_column(ForeignKey("durability_model.id"))
     scope: Mapped[dict[str, Any]] = mapped_column(default=dict)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     input_hash: Mapped[str | None] = mapped_column(String(64))
@@ -59,6 +61,7 @@ class Match(Base):
     score: Mapped[float | None]
     cost: Mapped[float | None]
     distance_km: Mapped[float | None]
+    durability: Mapped[float | None]  # predicted P(lasting 26 weeks) when the run had a model
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
     locked: Mapped[bool] = mapped_column(default=False)
     proposed_at: Mapped[datetime] = mapped_column(default=utcnow)

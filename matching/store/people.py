@@ -14,6 +14,8 @@ RESIDENT_STATUSES = ("referred", "waiting", "proposed", "matched", "on_hold", "c
 TARGET_GROUPS = ("older_person", "migrant_elder", "informal_carer", "young_person", "other")
 REFERRAL_SOURCES = ("gp", "neighbourhood_team", "nizu", "self", "family", "partner")
 GENDERS = ("f", "m", "x")
+# How long someone means to keep a match going, in months, or "open": as long as it works.
+COMMITMENTS = ("3", "6", "12", "24", "open")
 VOG_STATUSES = ("none", "requested", "valid", "expired")
 VOLUNTEER_SOURCES = ("signup", "coordinator", "import", "api", "demo")
 
@@ -48,6 +50,7 @@ class Profile:
     prefers_gender: Mapped[str | None] = mapped_column(String(1))
     prefers_min_age: Mapped[int | None]
     prefers_max_age: Mapped[int | None]
+    commitment_months: Mapped[str | None] = mapped_column(String(4))
     notes: Mapped[str | None] = mapped_column(Text)
     # Set when the personal data was erased on request or after the retention period.
     anonymised_at: Mapped[datetime | None]
@@ -95,6 +98,7 @@ class Volunteer(Profile, Base):
         CheckConstraint(_in("status", VOLUNTEER_STATUSES), name="status"),
         CheckConstraint(_in("vog_status", VOG_STATUSES), name="vog_status"),
         CheckConstraint(_in("gender", GENDERS, nullable=True), name="gender"),
+        CheckConstraint(_in("commitment_months", COMMITMENTS, nullable=True), name="commitment_months"),
         CheckConstraint(_in("source", VOLUNTEER_SOURCES), name="source"),
         Index("ix_volunteer_status_last_name", "status", "last_name"),
         Index("ix_volunteer_postcode", "postcode"),
@@ -131,6 +135,7 @@ class Resident(Profile, Base):
         CheckConstraint(_in("target_group", TARGET_GROUPS), name="target_group"),
         CheckConstraint(_in("referral_source", REFERRAL_SOURCES), name="referral_source"),
         CheckConstraint(_in("gender", GENDERS, nullable=True), name="gender"),
+        CheckConstraint(_in("commitment_months", COMMITMENTS, nullable=True), name="commitment_months"),
         CheckConstraint(
             "loneliness_score IS NULL OR loneliness_score BETWEEN 0 AND 6", name="loneliness_range"
         ),

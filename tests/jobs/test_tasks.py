@@ -45,3 +45,17 @@ def test_each_durability_job_runs_and_is_idempotent(database_url, tmp_path, sess
     assert count(session, OutboxMessage) == 1
     assert session.scalar(select(func.count()).select_from(Resident).where(
         Resident.anonymised_at.is_not(None))) == 1
+
+
+def test_the_monthly_refit_learns_once_per_new_history(database_url, tmp_path, session):
+    from matching.store import DurabilityModel
+    from tests import history
+
+    run(database_url, tmp_path, "durability.refit")  # an empty history: skipped, not an error
+    assert count(session, DurabilityModel) == 0
+    history.load(session, seed=31, matches=200)
+    session.commit()
+    run(database_url, tmp_path, "durability.refit", "durability.refit")
+    assert count(session, DurabilityModel) == 1
+    model = session.scalars(select(DurabilityModel)).one()
+    assert model.n > 150 and model.events >= 30

@@ -34,7 +34,7 @@ def test_a_run_proposes_pairs_and_stores_settings_hash_stats(
     resident = make_resident(waiting_since=date(2025, 1, 1))
     done = run(session, settings={"min_score": 5})
     assert done.status == "done" and done.progress == 100 and done.finished_at == NOW
-    assert done.settings == {"weights": {}, "min_score": 5}
+    assert done.settings == {"objective": "weights", "weights": {}, "min_score": 5}
     assert len(done.input_hash) == 64
     assert done.stats["proposed"] == 1 and done.stats["matched"] == 1
     [match] = proposals(session)

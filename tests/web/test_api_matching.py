@@ -119,3 +119,38 @@ def test_the_reasons_of_a_proposal_are_words_not_codes(client, session, writer, 
     assert "1 gedeelde activiteit: Koffie drinken" in item["reasons"]
     assert item["shared_interests"] == ["wandelen"]  # the codes stay, for systems
     assert not any("koffie_drinken" in reason or "shared" in reason for reason in item["reasons"])
+
+
+def test_a_run_on_the_learned_model_through_the_api(client, session, writer,  # noqa: F811
+                                                    make_volunteer, make_resident):
+    from matching.services import durability_models
+    from matching.store import DurabilityModel, utcnow
+    from tests import history
+
+    people(session, make_volunteer, make_resident)
+    refused = client.post(f"{API}/runs", json={"settings": {"objective": "durability"}}, headers=writer)
+    assert problem_of(refused, 422)
+    assert count(session, MatchRun) == 0
+    history.load(session, seed=51, matches=200)
+    durability_models.refit(session, today=utcnow().date(), now=utcnow(), actor=None)
+    session.commit()
+    model_id = session.scalar(select(DurabilityModel.id))
+    session.commit()
+    response = client.post(f"{API}/runs", json={"settings": {"objective": "durability"}}, headers=writer)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["model_id"] == model_id and body["settings"]["objective"] == "durability"
+    listed = client.get(f"{API}/proposals", headers=writer).get_json()
+    assert listed["total"] == 1
+    item = listed["items"][0]
+    assert 0 < item["durability"] < 1
+    assert any(reason.startswith("verwachte kans dat dit 6 maanden duurt") for reason in item["reasons"])
+
+
+def test_the_intended_commitment_through_the_api(client, session, writer):  # noqa: F811
+    person = {"first_name": "Ria", "postcode": "3581 KL", "languages": ["nl"], "commitment_months": "12"}
+    created = client.post(f"{API}/volunteers", json=person, headers=writer)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.get_json()["commitment_months"] == "12"
+    bad = client.post(f"{API}/volunteers", json={**person, "commitment_months": "9"}, headers=writer)
+    assert problem_of(bad, 422)

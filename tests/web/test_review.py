@@ -278,7 +278,7 @@ def test_a_coordinator_sets_weights_for_one_run_and_compares_it_with_the_previou
     assert second.status_code == 303
     run = session.scalars(select(MatchRun).order_by(MatchRun.started_at.desc())).first()
     session.commit()
-    assert run.settings == {"weights": {"distance": 60.0}, "min_score": 10.5}
+    assert run.settings == {"objective": "weights", "weights": {"distance": 60.0}, "min_score": 10.5}
     shown = client.get(second.location).get_data(as_text=True)
     assert 'data-weight="distance">60,0<' in shown and "data-min-score>10,5<" in shown
     assert 'data-compare="gained"' in shown and "Gemiddelde score" in shown

@@ -52,6 +52,9 @@ class Scope(_Input):
 
 
 class Settings(_Input):
+    objective = fields.String(validate=validate.OneOf(runs.OBJECTIVES), metadata={
+        "description": "weights: vaste gewichten (standaard); durability: het geleerde model "
+                       "(verwachte kans dat een koppeling 26 weken duurt) plus de wachttijd"})
     min_score = fields.Float(validate=validate.Range(min=0, max=100))
     weights = fields.Dict(keys=fields.String(), values=fields.Float())
 
@@ -72,6 +75,8 @@ class Run(Schema):
     input_hash = fields.String(allow_none=True, metadata={"description": "sha256 van de invoer"})
     stats = fields.Dict()
     unmatched = fields.Dict(metadata={"description": "deelnemer-id -> reden zonder voorstel"})
+    model_id = fields.String(allow_none=True, metadata={
+        "description": "het geleerde duurzaamheidsmodel dat de ronde gebruikte of erbij gaf"})
 
 
 class Alternative(Schema):
@@ -88,6 +93,8 @@ class Proposal(Schema):
     status = fields.String()
     score = fields.Float(allow_none=True)
     distance_km = fields.Float(allow_none=True)
+    durability = fields.Float(allow_none=True, metadata={
+        "description": "verwachte kans dat dit paar 26 weken duurt (geleerd model); leeg zonder model"})
     shared_interests = fields.List(fields.String())
     shared_slots = fields.List(fields.Integer())
     reasons = fields.List(fields.String(), metadata={"description": "Waarom dit paar, in woorden"})
@@ -142,7 +149,7 @@ def _proposal(match: Any, alternatives: list[dict[str, Any]], stale: bool = Fals
     return {
         "id": match.id, "run_id": match.run_id, "volunteer_id": match.volunteer_id,
         "resident_id": match.resident_id, "status": match.status, "score": match.score,
-        "distance_km": match.distance_km,
+        "distance_km": match.distance_km, "durability": match.durability,
         "shared_interests": explanation.get("shared_interests") or [],
         "shared_slots": explanation.get("shared_slots") or [],
         "reasons": words,

@@ -159,3 +159,13 @@ def test_xlsx_export_round_trips_and_stores_formulas_as_text(session, codes, mak
     copy = session.get(Volunteer, again.created_ids[0])
     assert (copy.first_name, copy.last_name, copy.phone, copy.availability, copy.languages) == (
         '=HYPERLINK("http://evil.example","klik")', "+1", "+31612345678", [0, 4], ["nl"])
+
+
+def test_the_intended_commitment_imports_in_words_or_months(session, codes):
+    text = ("Voornaam;Postcode;Talen;Inzet_maanden\n"
+            "Anne;3511 AB;nl;Zolang het klikt\nBert;3512 CD;nl;12\nCor;3512 CD;nl;\n")
+    report = spreadsheets.import_people(session, "volunteer", text, actor="s", now=NOW)
+    stored = [session.get(Volunteer, id).commitment_months for id in report.created_ids]
+    assert stored == ["open", "12", None]
+    bad = spreadsheets.preview_import(session, "volunteer", text + "Dirk;3512 CD;nl;een jaartje\n", now=NOW)
+    assert {(p.row, p.field, p.key) for p in bad.errors} == {(5, "commitment_months", "invalid_choice")}

@@ -138,7 +138,7 @@ FOREST_TICKS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0)
 
 def forest_chart(effects: list[tuple[str, float, float, float]]) -> Forest:
     """Ratios with 95% intervals on a log axis, one row per (key, ratio, low, high)."""
-    left, row_h = 16, 30
+    left, row_h = 16, 36
     height = TOP + row_h * len(effects) + BOTTOM
     lo = min([0.5, *(e[2] for e in effects)])
     hi = max([2.0, *(e[3] for e in effects)])
@@ -159,20 +159,24 @@ class Calibration:
     size: int
     points: list[tuple[float, float, float]]  # x, y, radius
     ticks: list[tuple[float, float, str]]  # x on the bottom axis, y on the left axis, label
-    low: int  # plot area from low to high on both axes (y is flipped)
-    high: int
+    left: int
+    right: int
+    top: int
+    bottom: int
 
 
 def calibration_chart(groups: list[dict[str, Any]]) -> Calibration:
     """Predicted (x) against observed (y) shares on 0-100%, a dot per group sized by its count."""
-    size, margin = 320, 44
-    plot = size - margin - 12
+    size, left, top = 320, 44, 12
+    plot = size - left - 2 * top  # room for the last tick label on the right
 
-    def at(share: float, flip: bool) -> float:
-        return round((12 + plot * (1 - share)) if flip else (margin + plot * share), 1)
+    def x(share: float) -> float:
+        return round(left + plot * share, 1)
+
+    def y(share: float) -> float:
+        return round(top + plot * (1 - share), 1)
 
     largest = max([g["n"] for g in groups] + [1])
-    points = [(at(g["predicted"], False), at(g["observed"], True), round(3 + 5 * (g["n"] / largest) ** 0.5, 1))
-              for g in groups]
-    ticks = [(at(v / 100, False), at(v / 100, True), f"{v}%") for v in range(0, 101, 25)]
-    return Calibration(size, points, ticks, margin, size - 12)
+    points = [(x(g["predicted"]), y(g["observed"]), round(3 + 5 * (g["n"] / largest) ** 0.5, 1)) for g in groups]
+    ticks = [(x(v / 100), y(v / 100), f"{v}%") for v in range(0, 101, 25)]
+    return Calibration(size, points, ticks, left, left + plot, top, top + plot)

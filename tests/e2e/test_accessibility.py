@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 import config
 from demo import population as demo
+from matching.services import durability_models
 from matching.services import staff as staff_service
 from matching.store import OutboxMessage, make_engine, make_session_factory, utcnow
 from tests.conftest import CHEAP_HASH, unavailable
@@ -28,7 +29,7 @@ PUBLIC = ["/", "/login", "/aanmelden", "/verwijzen", "/privacy"]
 STAFF = ["/", "/vrijwilligers/", "/deelnemers/", "/vrijwilligers/nieuw", "/deelnemers/nieuw",
          "/koppelen/", "/koppelen/voorstellen/", "/aandacht/", "/dashboard",
          "/dashboard/wachtlijst", "/dashboard/maandrapport", "/beheer/berichten/", "/import/",
-         "/beheer/medewerkers", "/beheer/auditlog"]
+         "/beheer/medewerkers", "/beheer/auditlog", "/analyse/duurzaamheid/"]
 
 
 @pytest.fixture
@@ -46,6 +47,7 @@ def site(sqlite_template: Path, tmp_path: Path, translations: str) -> Iterator[t
     with serving(app) as base:
         with make_session_factory(engine)() as session:
             demo.load(session, seed=7, today=date.today(), postcode_file=None)
+            durability_models.refit(session, today=date.today(), now=utcnow(), actor=None)
             staff_service.create_user(session, email="admin@vcu.example", name="Beheer",
                                       role="admin", password=PASSWORD, profile=CHEAP_HASH)
             demo.first_mails(session, now=utcnow(), base_url=base, secret=app.secret_key)

@@ -8,7 +8,8 @@ from flask import Flask
 from config import Config, from_environment
 
 from . import (
-    api, attention, audit_log, auth, check_ins, dashboard, db, durability, edge, errors, home, i18n, imports, links, outbox,
+    api, attention, audit_log, auth, check_ins, dashboard, db, durability, edge, errors, home, i18n, imports, links,
+    organisations, outbox,
     placing, privacy, proposals, public, replies, residents, runs, security, staff, volunteers,
 )
 
@@ -31,6 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(organisations.bp)
     app.register_blueprint(audit_log.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(dashboard.bp)

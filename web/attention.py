@@ -13,9 +13,11 @@ from matching.store import END_REASONS, ExitInterview, Match, utcnow
 
 from . import labels
 from .auth import roles_required
+from . import staff_scope
 from .db import db_session
 
 bp = Blueprint("attention", __name__, url_prefix="/aandacht")
+bp.before_request(staff_scope.matches_guard)
 
 REASON_LABELS = {
     "call_requested": _l("Vrijwilliger wil gebeld worden"),
@@ -61,10 +63,13 @@ def _match(match_id: str) -> Match:
 def index() -> str:
     session = db_session()
     now = utcnow()
+    mine = staff_scope.scope()
     return render_template(
-        "attention/index.html", items=attention.needs_attention(session, now=now),
-        reviews=reviews.open_reviews(session, now=now),
-        exit_tasks=endings.open_exit_tasks(session),
+        "attention/index.html",
+        items=[i for i in attention.needs_attention(session, now=now) if mine.owns_match(i.match)],
+        reviews=[r for r in reviews.open_reviews(session, now=now) if mine.owns_match(_match(r.match_id))],
+        exit_tasks=[t for t in endings.open_exit_tasks(session)
+                    if t.match_id is None or mine.owns_match(_match(t.match_id))],
         counts=durability.durable_counts(session, now=now), reason_labels=REASON_LABELS,
         milestone_labels=MILESTONE_LABELS,
     )

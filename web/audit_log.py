@@ -21,10 +21,12 @@ from matching.store import AuditEvent, StaffUser
 from . import labels
 from .auth import roles_required
 from .dashboard import query_date
+from . import staff_scope
 from .db import db_session
 from .edge import whole_number
 
 bp = Blueprint("audit_log", __name__, url_prefix="/beheer")
+bp.before_request(staff_scope.host_only)
 
 VERBS = {
     "viewed": _l("bekeken"), "updated": _l("gewijzigd"), "created": _l("aangemaakt"),

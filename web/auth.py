@@ -50,6 +50,8 @@ class Staff(UserMixin):
         self.id = user.id
         self.role = user.role
         self.name = user.name
+        # A partner organisation's coordinator (web/staff_scope.py); None: the host's staff.
+        self.organisation = user.organisation
 
     def get_id(self) -> str:
         # The session cookie carries id + token; rotating the token ends every session.

@@ -82,14 +82,17 @@ def db_downgrade(revision: str) -> None:
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(["coordinator", "admin", "analyst"]), default="coordinator")
+@click.option("--organisation", default=None,
+              help="A partner organisation (see `maatwerk` admin page): its coordinator sees only its people.")
 @click.password_option(envvar="MAATWERK_PASSWORD")
 @with_appcontext
-def create_user(email: str, name: str, role: str, password: str) -> None:
+def create_user(email: str, name: str, role: str, organisation: str | None, password: str) -> None:
     """Create a staff account."""
     session = db_session()
     try:
         user = staff_service.create_user(
-            session, email=email, name=name, role=role, password=password, profile=hash_profile()
+            session, email=email, name=name, role=role, password=password, profile=hash_profile(),
+            organisation=organisation,
         )
     except (ValidationFailed, Conflict) as error:
         # Said in words, as on the staff page: "Het wachtwoord moet minstens 12 tekens lang zijn."

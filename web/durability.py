@@ -14,6 +14,7 @@ from matching.errors import Conflict
 from matching.services import durability_models
 from matching.store import utcnow
 
+from . import staff_scope
 from .auth import roles_required
 from .charts import calibration_chart, forest_chart
 from .db import db_session
@@ -71,6 +72,7 @@ def index() -> str:
 @bp.post("/opnieuw")
 @roles_required("coordinator", "admin")
 def refit() -> Response:
+    staff_scope.host_only()  # the model is the network's: the host refits it
     session = db_session()
     now = utcnow()
     try:

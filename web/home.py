@@ -6,6 +6,7 @@ from sqlalchemy import func, select, text
 
 from matching.store import Match, Resident, Volunteer
 
+from . import staff_scope
 from .db import db_session
 
 bp = Blueprint("home", __name__)
@@ -14,9 +15,13 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 def index() -> str:
     session = db_session()
-    volunteers = dict(session.execute(select(Volunteer.status, func.count()).group_by(Volunteer.status)).all())
-    residents = dict(session.execute(select(Resident.status, func.count()).group_by(Resident.status)).all())
-    matches = dict(session.execute(select(Match.status, func.count()).group_by(Match.status)).all())
+    mine = staff_scope.scope()
+    volunteers = dict(session.execute(select(Volunteer.status, func.count()).where(mine.volunteers())
+                                      .group_by(Volunteer.status)).all())
+    residents = dict(session.execute(select(Resident.status, func.count()).where(mine.residents())
+                                     .group_by(Resident.status)).all())
+    matches = dict(session.execute(select(Match.status, func.count()).where(mine.matches())
+                                   .group_by(Match.status)).all())
     return render_template("home/index.html", volunteers=volunteers, residents=residents, matches=matches)
 
 

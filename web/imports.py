@@ -27,12 +27,14 @@ from matching.services.scope import HOST
 from matching.store import utcnow
 
 from . import labels
+from . import staff_scope
 from .db import db_session
 from .placing import geocoder
 from .profile_lists import filters as list_filters
 from .profile_pages import BLUEPRINTS, actor, coordinators_only
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
+bp.before_request(staff_scope.host_only)
 bp.before_request(coordinators_only)
 
 KINDS = {"vrijwilligers": "volunteer", "deelnemers": "resident"}

@@ -14,9 +14,11 @@ from matching.services import mail
 from matching.store import OUTBOX_STATUSES, utcnow
 
 from .auth import roles_required
+from . import staff_scope
 from .db import db_session
 
 bp = Blueprint("outbox", __name__, url_prefix="/beheer/berichten")
+bp.before_request(staff_scope.host_only)
 
 STATUS_LABELS = {
     "pending": _l("In de wachtrij"),

@@ -13,8 +13,8 @@ from werkzeug.datastructures import MultiDict
 
 from matching.services import directory
 from matching.services.profiles import Kind
-from matching.services.scope import HOST
 
+from . import staff_scope
 from .edge import whole_number
 
 PAGE_SIZE = 50
@@ -54,7 +54,7 @@ def filters(kind: Kind, args: MultiDict[str, str]) -> directory.Filters:
 
 def page(session: Session, kind: Kind, args: MultiDict[str, str], today: date) -> Page:
     """One page of the list: the count over the filtered rows, then that page of the sorted ones."""
-    statement = directory.select_profiles(kind, filters(kind, args), scope=HOST, today=today,
+    statement = directory.select_profiles(kind, filters(kind, args), scope=staff_scope.scope(), today=today,
                                           include_erased=True)
     total = directory.count(session, statement)
     pages = max(1, -(-total // PAGE_SIZE))

@@ -10,11 +10,11 @@ from flask_login import current_user
 from werkzeug import Response
 
 from matching.errors import Conflict, ValidationFailed
-from matching.services import consents, privacy, profiles
+from matching.services import consents, privacy, profiles, routing
 from matching.services.profiles import Kind
 from matching.store import utcnow
 
-from . import labels
+from . import labels, staff_scope
 from .db import db_session
 from .edge import whole_number
 from .placing import geocoder
@@ -70,12 +70,16 @@ def create_page(kind: Kind) -> Response | str | tuple[str, int]:
         if "save_anyway" not in request.form:
             duplicates = profiles.find_duplicates(session, kind, data)
         if not duplicates:
+            # A partner's coordinator records its own people; the host's go to the shared pool.
+            organisation = staff_scope.scope().organisation
             if kind == "volunteer":
                 profile: Any = profiles.create_volunteer(session, data, actor=actor(), now=utcnow(),
-                                                         status=status, geocoder=geocoder())
+                                                         status=status, geocoder=geocoder(),
+                                                         partner_organisation=organisation)
             else:
                 profile = profiles.create_resident(session, data, actor=actor(), now=utcnow(),
-                                                   status=status, geocoder=geocoder())
+                                                   status=status, geocoder=geocoder(),
+                                                   organisation=organisation)
             session.commit()
             flash(_("Het profiel is opgeslagen."), "info")
             return redirect(url_for(f"{BLUEPRINTS[kind]}.detail", id=profile.id))
@@ -129,7 +133,8 @@ def detail_page(kind: Kind, id: str) -> str:
              for purpose in ("profile", "referral", "health_note", "contact")}
     return render_template(f"{BLUEPRINTS[kind]}/detail.html", **_context(
         kind, profile=profile, duplicates=duplicates, consents=given,
-        today=profiles.local_date(now)))
+        today=profiles.local_date(now),
+        organisations=routing.organisations(session) if kind == "resident" else []))
 
 
 def export_download(kind: Kind, id: str) -> Response:

@@ -17,11 +17,13 @@ from matching.store import Resident, utcnow
 
 from . import explanations
 from .auth import roles_required
+from . import staff_scope
 from .db import db_session
 from .edge import whole_number
 from .matchlabels import problem, slot_label
 
 bp = Blueprint("proposals", __name__, url_prefix="/koppelen/voorstellen")
+bp.before_request(staff_scope.matches_guard)
 
 STATUS_TABS = {
     "proposed": _l("Voorgesteld"), "offered": _l("Aangeboden"), "accepted": _l("Aangenomen"),
@@ -67,6 +69,7 @@ def index() -> str:
     found = proposals.review(
         session, run_id=request.args.get("run") or None, status=status,
         page=whole_number(page_number) or 1, locale=str(get_locale()), shown=shown,
+        scope=staff_scope.scope(),
     )
     wijken = [w for w in session.scalars(select(Resident.neighbourhood).distinct()
                                          .order_by(Resident.neighbourhood)) if w]
@@ -125,7 +128,7 @@ def approve_many() -> Response:
     config = current_app.config
     result = proposals.approve_many(
         session, request.form.getlist("match_id")[:200], actor=current_user.id, now=utcnow(),
-        secret=config["SECRET_KEY"], base_url=config["BASE_URL"],
+        secret=config["SECRET_KEY"], base_url=config["BASE_URL"], scope=staff_scope.scope(),
     )
     session.commit()
     flash(ngettext("%(num)d voorstel goedgekeurd.", "%(num)d voorstellen goedgekeurd.",

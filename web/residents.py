@@ -1,14 +1,20 @@
 """Coordinator pages for residents (deelnemers): list, intake, edit, detail, lifecycle, privacy."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug import Response
 
-from matching.services import profiles
+from matching.errors import Conflict, ValidationFailed
+from matching.services import profiles, routing
+from matching.store import utcnow
 
 from . import profile_pages as pages
+from . import staff_scope
+from .db import db_session
 
 bp = Blueprint("residents", __name__, url_prefix="/deelnemers")
+bp.before_request(staff_scope.residents_guard)
 bp.before_request(pages.coordinators_only)
 
 
@@ -55,6 +61,27 @@ def export(id: str) -> Response:
 @bp.post("/<id>/toestemming-intrekken")
 def withdraw_consent(id: str) -> Response:
     return pages.withdraw_consent("resident", id)
+
+
+@bp.post("/<id>/overdragen")
+def hand_over(id: str) -> Response:
+    """To another organisation or the shared pool; the waiting date and history stay."""
+    session = db_session()
+    try:
+        routing.hand_over(session, id, request.form.get("organisation") or None,
+                          actor=pages.actor(), now=utcnow())
+    except ValidationFailed:
+        session.rollback()
+        flash(_("Kies een bestaande organisatie."), "error")
+    except Conflict:
+        session.rollback()
+        flash(_("Overdragen kan niet zolang er een voorstel of koppeling loopt."), "error")
+    else:
+        session.commit()
+        flash(_("De deelnemer is overgedragen."), "info")
+        if not staff_scope.scope().is_host:  # out of this coordinator's sight now
+            return redirect(url_for("residents.index"), code=303)
+    return redirect(url_for("residents.detail", id=id), code=303)
 
 
 @bp.post("/<id>/wissen")

@@ -20,10 +20,12 @@ from matching.store import DurabilityModel, MatchRun, Resident, TARGET_GROUPS, u
 
 from . import explanations, labels
 from .auth import roles_required
+from . import staff_scope
 from .db import db_session
 from .matchlabels import UNMATCHED, problem
 
 bp = Blueprint("runs", __name__, url_prefix="/koppelen")
+bp.before_request(staff_scope.matches_guard)
 
 STATUS_LABELS = {"running": _l("Bezig"), "done": _l("Klaar"), "failed": _l("Mislukt")}
 WEIGHT_LABELS = {
@@ -66,7 +68,7 @@ def _index(status: int = 200, form: Any = None) -> tuple[str, int]:
         select(Resident.neighbourhood).where(Resident.neighbourhood.is_not(None)).distinct()
         .order_by(Resident.neighbourhood)) if n]
     return render_template(
-        "runs/index.html", runs=runs.latest(session), neighbourhoods=neighbourhoods,
+        "runs/index.html", runs=runs.latest(session, staff_scope.scope()), neighbourhoods=neighbourhoods,
         target_groups={g: labels.TARGET_GROUPS[g] for g in TARGET_GROUPS},
         status_labels=STATUS_LABELS, weights=DEFAULT_WEIGHTS, weight_labels=WEIGHT_LABELS,
         form=form or {}, model=durability_models.current(session),
@@ -96,7 +98,8 @@ def start() -> Response | tuple[str, int]:
     session = db_session()
     try:
         run = runs.run_matching(session, scope=scope, settings=settings,
-                                started_by=current_user.id, now=utcnow())
+                                started_by=current_user.id, now=utcnow(),
+                                organisation=staff_scope.scope().organisation)
     except ValidationFailed as error:
         session.rollback()
         for key in error.errors.values():

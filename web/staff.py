@@ -11,12 +11,15 @@ from wtforms import EmailField, PasswordField, SelectChoice, SelectField, String
 from wtforms.validators import DataRequired, Length
 
 from matching.errors import Conflict, ValidationFailed
+from matching.services import routing
 from matching.services import staff as staff_service
 
 from .auth import hash_profile, roles_required
+from . import staff_scope
 from .db import db_session
 
 bp = Blueprint("staff", __name__, url_prefix="/beheer/medewerkers")
+bp.before_request(staff_scope.host_only)
 
 ROLE_LABELS = {
     "coordinator": _l("Coördinator"),
@@ -30,6 +33,7 @@ PROBLEMS = {
     "too_short": _l("Het wachtwoord moet minstens 12 tekens lang zijn."),
     "too_common": _l("Dit wachtwoord is te gangbaar; kies een ander."),
     "exists": _l("Er bestaat al een medewerker met dit e-mailadres."),
+    "unknown_organisation": _l("Kies een bestaande organisatie; alleen coördinatoren horen bij een partner."),
     "too_personal": _l("Het wachtwoord lijkt te veel op uw naam of e-mailadres: het mag die niet "
                        "bevatten."),
 }
@@ -41,9 +45,17 @@ class StaffForm(FlaskForm):
     role = SelectField(
         _l("Rol"), choices=[SelectChoice(role, label) for role, label in ROLE_LABELS.items()]
     )
+    organisation = SelectField(_l("Organisatie"), choices=[], validate_choice=False)
     password = PasswordField(
         _l("Tijdelijk wachtwoord"), validators=[DataRequired(), Length(max=200)]
     )
+
+
+def _form() -> StaffForm:
+    form = StaffForm()
+    form.organisation.choices = [SelectChoice("", _("Vrijwilligers Centrale Utrecht (alles)"))] + [
+        SelectChoice(o.name, o.name) for o in routing.organisations(db_session())]
+    return form
 
 
 def _page(form: StaffForm, status: int = 200) -> tuple[str, int]:
@@ -56,13 +68,13 @@ def _page(form: StaffForm, status: int = 200) -> tuple[str, int]:
 @bp.get("")
 @roles_required("admin")
 def index() -> tuple[str, int]:
-    return _page(StaffForm())
+    return _page(_form())
 
 
 @bp.post("")
 @roles_required("admin")
 def create() -> Response | tuple[str, int]:
-    form = StaffForm()
+    form = _form()
     if not form.validate_on_submit():
         return _page(form, 422)
     db = db_session()
@@ -70,6 +82,7 @@ def create() -> Response | tuple[str, int]:
         staff_service.create_user(
             db, email=form.email.data or "", name=form.name.data or "", role=form.role.data or "",
             password=form.password.data or "", profile=hash_profile(), actor=current_user.id,
+            organisation=form.organisation.data or None,
         )
     except ValidationFailed as error:
         for field, key in error.errors.items():

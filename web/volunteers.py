@@ -14,7 +14,10 @@ from matching.services.validation import a_date, single
 
 from . import profile_pages as pages
 
+from . import staff_scope
+
 bp = Blueprint("volunteers", __name__, url_prefix="/vrijwilligers")
+bp.before_request(staff_scope.volunteers_guard)
 bp.before_request(pages.coordinators_only)
 
 

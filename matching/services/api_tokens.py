@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.errors import Conflict, NotFound, ValidationFailed
-from matching.store import API_SCOPES, ApiToken
+from matching.store import API_SCOPES, ApiToken, Organisation
 
 from .audit import record
 
@@ -59,6 +59,8 @@ def issue(
     token = f"mw_{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiToken(organisation=organisation, name=name, prefix=prefix, token_hash=_digest(token),
                    scope=scope, created_at=now, created_by=created_by)
+    if session.get(Organisation, organisation) is None:  # a token's organisation is a partner
+        session.add(Organisation(name=organisation, created_at=now))
     session.add(row)
     session.flush()
     record(session, actor=created_by, action="api_token.issued", subject=("api_token", row.id),

@@ -23,7 +23,7 @@ from matching.store import (
     Resident, Volunteer,
 )
 
-from . import consents, validation
+from . import consents, routing, validation
 from .audit import record, record_view
 from .geocoding import Geocoder, locate
 from .validation import Taxonomy
@@ -177,10 +177,15 @@ def create_resident(
     referral: bool = False,
     status: str = "referred",
     geocoder: Geocoder | None = None,
+    organisation: str | None = None,
+    route: bool = False,
 ) -> Resident:
     """A new resident; referral=True (a referrer's form) forces status "referred" and needs the
     referrer's name and an e-mail or phone. status "waiting" (intake already done) sets
-    waiting_since to today."""
+    waiting_since to today.
+
+    organisation: the partner that serves the resident (its API token or coordinator made the
+    record); otherwise route=True (a referral to the network) applies the routing rules."""
     extra: dict[str, str] = {}
     if referral:
         status = "referred"
@@ -196,8 +201,11 @@ def create_resident(
                         waiting_since=local_date(now) if status == "waiting" else None)
     _assign(resident, cleaned)
     _place(session, resident, cleaned, geocoder, now)
+    resident.organisation = organisation
     session.add(resident)
     session.flush()
+    if organisation is None and route:
+        routing.route(session, resident, actor=actor, now=now)
     if cleaned.get("health_note") and cleaned.get("health_note_consent"):
         consents.give(session, "resident", resident.id, "health_note", consents.CURRENT_VERSION,
                       actor, now)

@@ -229,7 +229,7 @@ def swap(
 
 
 def _pair_explanation(
-    session: Session, volunteer_id: str, resident_id: str, today: date, settings: dict
+    session: Session, volunteer_id: str, resident_id: str, today: date, settings: dict | None = None
 ) -> dict | None:
     """The engine's explanation for this one pair, or None if the pair breaks a hard rule."""
     volunteer = session.get(Volunteer, volunteer_id)
@@ -237,7 +237,7 @@ def _pair_explanation(
     if volunteer is None or resident is None or volunteer.lat is None or resident.lat is None:
         return None
     one = {
-        "today": today.isoformat(), "settings": {**settings, "min_score": 0},
+        "today": today.isoformat(), "settings": {**(settings or {}), "min_score": 0},
         "volunteers": [{**runs.engine_record(_row(volunteer)), "capacity": 1}],
         "residents": [{**runs.engine_record(_row(resident)),
                        "waiting_since": resident.waiting_since.isoformat()

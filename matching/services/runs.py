@@ -16,6 +16,7 @@ from matching import engine
 from matching.errors import NotFound, ValidationFailed
 from matching.problem import parse
 from matching.services import audit, pairing, profiles
+from matching.services import scope as scopes
 from matching.services.scope import Scope
 from matching.store import TARGET_GROUPS, DurabilityModel, Exclusion, Match, MatchRun, Resident, Volunteer
 
@@ -210,7 +211,7 @@ def build_problem(
 
     A partner organisation's run pools its own residents with the host's and its own volunteers.
     """
-    owner = Scope(organisation)
+    owner = scopes.of(session, organisation)
     locked = session.execute(
         select(Match.volunteer_id, Match.resident_id).where(
             Match.status == "proposed", Match.locked.is_(True)
@@ -334,9 +335,10 @@ def _withdraw_previous(session: Session, run: MatchRun, now: datetime) -> None:
     profiles.set_resident_status(session, [row.resident_id for row in rows], "waiting")
 
 
-def latest(session: Session, limit: int = 20) -> list[MatchRun]:
-    """The most recent runs, newest first."""
-    return list(session.scalars(select(MatchRun).order_by(MatchRun.started_at.desc()).limit(limit)))
+def latest(session: Session, scope: Scope = scopes.HOST, limit: int = 20) -> list[MatchRun]:
+    """The scope's most recent runs, newest first."""
+    return list(session.scalars(
+        select(MatchRun).where(scope.runs()).order_by(MatchRun.started_at.desc()).limit(limit)))
 
 
 def proposal_counts(session: Session, run_id: str) -> dict[str, int]:

@@ -1,13 +1,16 @@
 """Whose people, matches and runs a caller may read and act on: the one place that knows.
 
-The host (the VCU's own staff) sees everything. A partner organisation owns:
+The callers are the host (the VCU's own staff: everything), and a partner organisation, through
+its API token or its own coordinators alike. A partner owns:
 - the volunteers it registered (`Volunteer.partner_organisation`),
-- the residents it referred (`Resident.referrer_organisation`),
+- the residents it serves (`Resident.organisation`: its referrals, its intake, those routed or
+  handed over to it),
 - the matches with one of its own people on either side,
 - the runs it started (`MatchRun.organisation`).
-A partner's run pools its own waiting residents with the host's volunteers and its own (never
-another partner's), and withdraws only its own residents' open proposals. Whatever lies
-outside a scope is NotFound, so its existence is not revealed either.
+A partner's run pools its own waiting residents with the host's volunteers and its own; an
+organisation that agreed to share (`Organisation.shares_pool`) may also propose the volunteers
+of every other sharing organisation. It withdraws only its own residents' open proposals.
+Whatever lies outside a scope is NotFound, so its existence is not revealed either.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from matching.errors import NotFound
-from matching.store import Match, MatchRun, Resident, Volunteer
+from matching.store import Match, MatchRun, Organisation, Resident, Volunteer
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class Scope:
     """`organisation` None is the host; otherwise the partner organisation's name."""
 
     organisation: str | None = None
+    # Other organisations whose volunteers this one's runs may propose (both agreed to share).
+    partners: frozenset[str] = frozenset()
 
     @property
     def is_host(self) -> bool:
@@ -41,13 +46,14 @@ class Scope:
         """Residents this caller owns."""
         if self.is_host:
             return true()
-        return Resident.referrer_organisation == self.organisation
+        return Resident.organisation == self.organisation
 
     def pool_volunteers(self) -> ColumnElement[bool]:
         """Volunteers a run started by this caller may propose: the host's and its own."""
         if self.is_host:
             return true()
-        return or_(Volunteer.partner_organisation.is_(None), self.volunteers())
+        return or_(Volunteer.partner_organisation.is_(None),
+                   Volunteer.partner_organisation.in_([self.organisation, *sorted(self.partners)]))
 
     def matches(self) -> ColumnElement[bool]:
         """Matches with one of the caller's own people on either side."""
@@ -68,10 +74,11 @@ class Scope:
         return self.is_host or volunteer.partner_organisation == self.organisation
 
     def owns_resident(self, resident: Resident) -> bool:
-        return self.is_host or resident.referrer_organisation == self.organisation
+        return self.is_host or resident.organisation == self.organisation
 
     def in_pool(self, volunteer_organisation: str | None) -> bool:
-        return self.is_host or volunteer_organisation in (None, self.organisation)
+        return (self.is_host or volunteer_organisation in (None, self.organisation)
+                or volunteer_organisation in self.partners)
 
     def owns_match(self, match: Match) -> bool:
         return self.owns_volunteer(match.volunteer) or self.owns_resident(match.resident)
@@ -97,4 +104,13 @@ class Scope:
 
 
 HOST = Scope()
+
+
+def of(session: Session, organisation: str | None) -> Scope:
+    """The scope of an organisation (None: the host), with the partners it shares its pool with."""
+    if organisation is None:
+        return HOST
+    sharing = set(session.scalars(select(Organisation.name).where(Organisation.shares_pool.is_(True))))
+    partners = frozenset(sharing - {organisation}) if organisation in sharing else frozenset()
+    return Scope(organisation, partners)
 

@@ -104,7 +104,7 @@ def refer(
         return None
     try:
         resident = profiles.create_resident(session, data, actor="public:referral", now=now,
-                                            referral=True, geocoder=geocoder)
+                                            referral=True, geocoder=geocoder, route=True)
     except ValidationFailed as failure:
         raise ValidationFailed({**failure.errors, **missing}) from None
     if missing:

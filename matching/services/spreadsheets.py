@@ -355,7 +355,7 @@ def import_people(
                     geocoder=geocoder)
             else:
                 person = profiles.create_resident(session, data, actor=actor, now=now,
-                                                  status=status, geocoder=geocoder)
+                                                  status=status, geocoder=geocoder, route=True)
             # The organisation that supplied the file asked the person; the record says so.
             consents.give(session, kind, person.id, IMPORT_CONSENT[kind],
                           consents.CURRENT_VERSION, f"import ({actor or 'onbekend'})", now)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matching.errors import Conflict, NotFound, ValidationFailed
-from matching.store import ROLES, Match, StaffUser
+from matching.store import ROLES, Match, Organisation, StaffUser
 from matching.store.staff import new_session_token
 
 from . import mail
@@ -27,9 +27,15 @@ def create_user(
     password: str,
     profile: HashProfile,
     actor: str | None = None,
+    organisation: str | None = None,
 ) -> StaffUser:
+    """A new account; organisation: a partner's coordinator, who sees only that organisation's
+    people (None: the host's staff). Admins and analysts belong to the host."""
     email = email.strip().lower()
     errors: dict[str, str] = {}
+    organisation = organisation or None
+    if organisation is not None and (role != "coordinator" or session.get(Organisation, organisation) is None):
+        errors["organisation"] = "unknown_organisation"
     if not name.strip() or len(name) > 120:
         errors["name"] = "invalid_name"
     if role not in ROLES:
@@ -46,7 +52,8 @@ def create_user(
     if session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)):
         raise Conflict("a staff user with this e-mail exists", field="email")
     user = StaffUser(
-        email=email, name=name.strip(), role=role, password_hash=hash_password(password, profile)
+        email=email, name=name.strip(), role=role, password_hash=hash_password(password, profile),
+        organisation=organisation,
     )
     session.add(user)
     session.flush()

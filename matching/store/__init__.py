@@ -6,6 +6,7 @@ from .matches import (
 )
 from .learned import DurabilityModel
 from .links import LINK_PURPOSES, Link
+from .organisations import Organisation, RoutingRule
 from .outbox import OUTBOX_STATUSES, OutboxMessage
 from .people import (
     COMMITMENTS, GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOG_STATUSES, VOLUNTEER_STATUSES,
@@ -27,8 +28,8 @@ __all__ = [
     "GENDERS",
     "GeocodeCache", "Interest", "Language", "Link", "LINK_PURPOSES", "make_engine",
     "make_session_factory", "Match", "MATCH_STATUSES", "MatchRun", "MilestoneReview", "MILESTONES",
-    "OPEN_MATCH_STATUSES", "OUTBOX_STATUSES", "OutboxMessage", "PostcodeArea", "REFERRAL_SOURCES",
-    "Resident", "RESIDENT_STATUSES", "REVIEW_DECISIONS", "ROLES", "StaffUser", "SUBMISSION_KINDS",
+    "OPEN_MATCH_STATUSES", "Organisation", "OUTBOX_STATUSES", "OutboxMessage", "PostcodeArea", "REFERRAL_SOURCES",
+    "Resident", "RESIDENT_STATUSES", "REVIEW_DECISIONS", "ROLES", "RoutingRule", "StaffUser", "SUBMISSION_KINDS",
     "TARGET_GROUPS",
     "utcnow", "VOG_STATUSES", "Volunteer", "VOLUNTEER_STATUSES",
 ]

@@ -129,6 +129,9 @@ class Resident(Profile, Base):
     closed_reason: Mapped[str | None] = mapped_column(String(200))
     health_note: Mapped[str | None] = mapped_column(Text)
     last_active_at: Mapped[datetime | None]
+    # The partner organisation that serves the resident (its coordinators and API token see
+    # them); None: the host's shared pool. Not who referred them: that is referrer_organisation.
+    organisation: Mapped[str | None] = mapped_column(String(60))
 
     __table_args__ = (
         CheckConstraint(_in("status", RESIDENT_STATUSES), name="status"),
@@ -143,6 +146,7 @@ class Resident(Profile, Base):
         Index("ix_resident_postcode", "postcode"),
         Index("ix_resident_last_name", "last_name"),
         Index("ix_resident_referrer_organisation", "referrer_organisation"),
+        Index("ix_resident_organisation", "organisation"),
     )
 
 

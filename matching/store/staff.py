@@ -33,6 +33,8 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # A partner organisation's coordinator sees only its people, matches and runs; None: host.
+    organisation: Mapped[str | None] = mapped_column(String(60))
 
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
 

@@ -284,9 +284,9 @@ def test_lists_filter_and_page_with_a_total(client, session, writer, make_volunt
                        status="available" if n != 1 else "paused",
                        created_at=now + timedelta(seconds=n), partner_organisation=ORGANISATION)
     make_resident(target_group="young_person", postcode="3511 CD",
-                  referrer_organisation=ORGANISATION)
+                  referrer_organisation=ORGANISATION, organisation=ORGANISATION)
     make_resident(target_group="older_person", postcode="3562 CD",
-                  referrer_organisation=ORGANISATION)
+                  referrer_organisation=ORGANISATION, organisation=ORGANISATION)
     session.commit()
 
     def names(query: str) -> tuple[list[str], int]:
@@ -344,7 +344,8 @@ def test_the_api_keeps_to_its_openapi_document(app, session, writer, make_volunt
     known = {"volunteers": make_volunteer(partner_organisation=ORGANISATION,
                                           notes="NOTESCANARY").id,
              "residents": make_resident(health_note="HEALTHCANARY", notes="NOTESCANARY",
-                                        referrer_organisation=ORGANISATION).id}
+                                        referrer_organisation=ORGANISATION,
+                                        organisation=ORGANISATION).id}
     session.commit()
     [proposal] = run(session)
     known.update(runs=proposal.run_id, proposals=proposal.id)

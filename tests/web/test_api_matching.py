@@ -11,7 +11,7 @@ from tests.web.test_api import (  # noqa: F401 (fixtures)
     API, ORGANISATION, issue, problem_of, writer,
 )
 
-OWN = {"referrer_organisation": ORGANISATION}
+OWN = {"referrer_organisation": ORGANISATION, "organisation": ORGANISATION}
 
 
 def count(session, model) -> int:

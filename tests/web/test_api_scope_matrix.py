@@ -45,11 +45,11 @@ def world(session, make_volunteer, make_resident) -> World:
         session.flush()
         volunteer = make_volunteer(first_name=f"V{owner}", email=f"v{n}@example.org", capacity=3,
                                    partner_organisation=organisation, lat=52.09 + n, lon=5.12)
-        resident = make_resident(first_name=f"R{owner}", referrer_organisation=organisation,
+        resident = make_resident(first_name=f"R{owner}", referrer_organisation=organisation, organisation=organisation,
                                  status="proposed", lat=52.09 + n, lon=5.12)
-        matched = make_resident(first_name=f"M{owner}", referrer_organisation=organisation,
+        matched = make_resident(first_name=f"M{owner}", referrer_organisation=organisation, organisation=organisation,
                                 status="matched", lat=52.09 + n, lon=5.12)
-        waiting = make_resident(first_name=f"W{owner}", referrer_organisation=organisation,
+        waiting = make_resident(first_name=f"W{owner}", referrer_organisation=organisation, organisation=organisation,
                                 status="waiting", lat=52.09 + n, lon=5.121)
         proposal = pairing.open_match(session, volunteer_id=volunteer.id, resident_id=resident.id,
                                       status="proposed", run_id=run.id, score=50.0,
@@ -195,9 +195,9 @@ def test_a_partner_run_considers_only_its_own_residents_and_leaves_other_proposa
     new = list(session.scalars(select(Match).where(Match.run_id == run.id)))
     assert new, "the own waiting residents got proposals"
     for match in new:
-        assert match.resident.referrer_organisation == ORGANISATION
+        assert match.resident.organisation == ORGANISATION
         assert match.volunteer.partner_organisation in (None, ORGANISATION)
-    unmatched_owners = {session.get(Resident, rid).referrer_organisation for rid in run.unmatched}
+    unmatched_owners = {session.get(Resident, rid).organisation for rid in run.unmatched}
     assert unmatched_owners <= {ORGANISATION}
     # The other organisation cannot see the run.
     _other_row, other = issue("read", OTHER)

@@ -91,7 +91,8 @@ def _create(kind: Kind, body: Mapping[str, Any]) -> tuple[profiles.Profile, dict
         # A partner's new resident is a referral by that partner, whatever the body says.
         data = {**_partner_fields_dropped(body), "referrer_organisation": _organisation()}
         profile = profiles.create_resident(session, data, actor=actor(), now=utcnow(),
-                                           referral=True, geocoder=geocoder())
+                                           referral=True, geocoder=geocoder(),
+                                           organisation=_organisation())
     session.commit()
     location = f"/api/v1/{kind}s/{profile.id}"
     return profile, {**_etag(profile), "Location": location}

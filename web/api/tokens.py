@@ -11,6 +11,7 @@ from limits import parse
 from werkzeug import Response
 
 from matching.services import api_tokens
+from matching.services import scope as scopes
 from matching.services.scope import Scope
 from matching.store import ApiToken, utcnow
 
@@ -28,7 +29,9 @@ def current_token() -> ApiToken:
 
 def scope() -> Scope:
     """What this request may read and act on: the token's organisation's people and matches."""
-    return Scope(current_token().organisation)
+    if "maatwerk_scope" not in g:
+        g.maatwerk_scope = scopes.of(db_session(), current_token().organisation)
+    return g.maatwerk_scope
 
 
 def actor() -> str:

@@ -43,6 +43,8 @@ JOBS: JobRegistry = {
         "trigger": "cron", "day_of_week": "tue", "hour": 10, "minute": 0,
     }),
     "retention.apply": ("jobs.tasks:apply_retention", {"trigger": "cron", "hour": 3, "minute": 0}),
+    # Referrers hear that their referral moved; at most this late (the page itself is live).
+    "referrals.notify": ("jobs.tasks:notify_referrers", {"trigger": "interval", "minutes": 10}),
     # After the night's retention: erased people are out of the history before it is learned.
     "durability.refit": ("jobs.tasks:refit_durability_model", {
         "trigger": "cron", "day": 1, "hour": 4, "minute": 0, "misfire_grace_time": WEEK_SECONDS,

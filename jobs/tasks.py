@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import from_environment
 from matching.errors import Conflict
-from matching.services import check_ins, decisions, durability_models, reengagement, retention, reviews
+from matching.services import (
+    check_ins, decisions, durability_models, reengagement, referrals, retention, reviews,
+)
 from jobs.outbox import send_due, transport_from_config
 from matching.store import make_engine, make_session_factory, utcnow
 
@@ -97,3 +99,12 @@ def refit_durability_model() -> None:
                      done.created, done.model.n, done.model.events)
     except Conflict:
         log.info("durability.refit skipped: too little history")
+
+
+def notify_referrers() -> None:
+    """Tell referrers that their referral moved (received; further only with consent)."""
+    config = from_environment()
+    with sessions(config.DATABASE_URL)() as session, session.begin():
+        sent = referrals.notify_moves(session, now=utcnow(), base_url=config.BASE_URL,
+                                      secret=config.SECRET_KEY)
+    log.info("referrals.notify sent=%d", sent)

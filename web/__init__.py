@@ -10,7 +10,7 @@ from config import Config, from_environment
 from . import (
     api, attention, audit_log, auth, check_ins, dashboard, db, durability, edge, errors, home, i18n, imports, links,
     organisations, outbox,
-    placing, privacy, proposals, public, replies, residents, runs, security, staff, volunteers,
+    placing, privacy, proposals, public, referral_status, replies, residents, runs, security, staff, volunteers,
 )
 
 
@@ -33,6 +33,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(privacy.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(organisations.bp)
+    app.register_blueprint(referral_status.bp)
     app.register_blueprint(audit_log.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(dashboard.bp)

@@ -37,6 +37,7 @@ PUBLIC_ENDPOINTS = {
     # Pages opened from e-mailed links: the signed, once-only token is the credential.
     "links.show", "links.decide", "links.renew",
     "check_ins.show", "check_ins.submit", "check_ins.renew",
+    "referral_status.show", "referral_status.note", "referral_status.renew",
     "replies.available", "replies.answer_available", "replies.exit_question", "replies.answer_exit",
     "privacy.statement",
 }

@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from matching.services import durability, reports, trends, waiting
+from matching.services import durability, referral_funnel, reports, trends, waiting
 from matching.services.periods import LAST_DAY, ZONE, Period, month, supported
 from matching.store import TARGET_GROUPS, utcnow
 
 from . import labels, report_pdf
+from . import labels as labels_module
 from .auth import roles_required
 from .charts import survival_chart, trend_chart
 from .db import db_session
@@ -235,6 +236,7 @@ def index() -> str:
         trend_charts=trend_charts, months=labels,
         indicators=INDICATORS, follow_ups=FOLLOW_UPS, wijken=reports.neighbourhoods(session),
         target_groups=TARGET_GROUPS, show=show, labels=_labels(), decline_label=decline_label,
+        funnel=referral_funnel.funnel(session, filters.period), sources=labels_module.REFERRAL_SOURCES,
     )
 
 

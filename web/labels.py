@@ -113,4 +113,12 @@ LOCATION_PROBLEMS = {
 CONSENT_PURPOSES = {
     "profile": _l("aanmelding"), "referral": _l("verwijzing"),
     "health_note": _l("gezondheidsnotitie"), "contact": _l("contact"),
+    "referrer_updates": _l("verwijzer op de hoogte houden"),
+}
+# Where a referral stands, as the referrer reads it on the status page.
+REFERRAL_STAGES = {
+    "received": _l("Ontvangen"), "intake_done": _l("Intake gedaan"),
+    "waiting": _l("Wachtend op een passend maatje"), "matched": _l("Gekoppeld"),
+    "introduced": _l("Kennismaking geweest: het maatjescontact loopt"),
+    "ended": _l("Maatjescontact beëindigd"), "closed": _l("Afgesloten"),
 }

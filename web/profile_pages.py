@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug import Response
 
 from matching.errors import Conflict, ValidationFailed
-from matching.services import consents, privacy, profiles, routing
+from matching.services import consents, privacy, profiles, referrals, routing
 from matching.services.profiles import Kind
 from matching.store import utcnow
 
@@ -130,11 +130,12 @@ def detail_page(kind: Kind, id: str) -> str:
     duplicates = profiles.find_duplicates(session, kind, profile_values(profile, kind),
                                           exclude_id=id)
     given = {purpose: consents.current(session, kind, id, purpose)
-             for purpose in ("profile", "referral", "health_note", "contact")}
+             for purpose in ("profile", "referral", "health_note", "contact", "referrer_updates")}
     return render_template(f"{BLUEPRINTS[kind]}/detail.html", **_context(
         kind, profile=profile, duplicates=duplicates, consents=given,
         today=profiles.local_date(now),
-        organisations=routing.organisations(session) if kind == "resident" else []))
+        organisations=routing.organisations(session) if kind == "resident" else [],
+        referral_notes=referrals.notes_for(session, id) if kind == "resident" else []))
 
 
 def export_download(kind: Kind, id: str) -> Response:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from werkzeug import Response
 
 from matching.errors import Conflict, ValidationFailed
-from matching.services import profiles, routing
+from matching.services import profiles, referrals, routing
 from matching.store import utcnow
 
 from . import profile_pages as pages
@@ -40,7 +40,8 @@ def edit(id: str) -> Response | str | tuple[str, int]:
 
 @bp.post("/<id>/wachtend")
 def waiting(id: str) -> Response:
-    return pages.transition("resident", id, profiles.set_waiting)
+    return pages.transition("resident", id, referrals.intake_done,
+                            request.form.get("inform_referrer") == "yes")
 
 
 @bp.post("/<id>/on-hold")

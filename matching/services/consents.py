@@ -37,6 +37,13 @@ CONSENT_TEXTS: dict[str, dict[str, str]] = {
             "Ik geef toestemming dat de Vrijwilligers Centrale Utrecht mij per e-mail of telefoon "
             "benadert over mijn koppeling en wekelijkse contactmomenten."
         ),
+        "referrer_updates": (
+            "De deelnemer geeft toestemming dat de Vrijwilligers Centrale Utrecht de verwijzer "
+            "(bijvoorbeeld de huisarts of het buurtteam) laat weten hoe het met de verwijzing gaat: "
+            "intake gedaan, wachtend, gekoppeld, kennismaking geweest, beëindigd of afgesloten. De "
+            "verwijzer krijgt nooit gegevens van het maatje. De toestemming kan altijd worden "
+            "ingetrokken."
+        ),
     },
 }
 _MODELS: dict[str, type[Volunteer] | type[Resident]] = {"volunteer": Volunteer, "resident": Resident}

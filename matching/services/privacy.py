@@ -16,12 +16,13 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, or_, select
+from sqlalchemy import delete, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from matching.errors import NotFound
 from matching.store import (
-    CheckIn, Consent, Exclusion, ExitInterview, Match, MilestoneReview, OutboxMessage,
+    CheckIn, Consent, Exclusion, ExitInterview, Match, MilestoneReview, OutboxMessage, ReferralNote,
+    ReferralUpdate,
 )
 from matching.store.staff import AuditEvent
 
@@ -127,6 +128,15 @@ def export_person(session: Session, kind: str, id: str) -> dict[str, Any]:
                 select(OutboxMessage).where(_mail_to(person, kind)).order_by(OutboxMessage.created_at)
             )
         ],
+        # What the referrer was told about the referral and what the referrer told back.
+        "referral_updates": [
+            _row(u, ("resident_id",)) for u in session.scalars(
+                select(ReferralUpdate).where(ReferralUpdate.resident_id == id).order_by(ReferralUpdate.sequence))
+        ] if kind == "resident" else [],
+        "referral_notes": [
+            _row(n, ("resident_id",)) for n in session.scalars(
+                select(ReferralNote).where(ReferralNote.resident_id == id).order_by(ReferralNote.created_at))
+        ] if kind == "resident" else [],
     }
 
 
@@ -206,6 +216,16 @@ def erase_person(
             message.status = "cancelled"
         message.to_address, message.subject, message.body_text = "", ERASED_TEXT, ""
         message.body_html = message.last_error = None
+    if kind == "resident":
+        # The referrer's notices name the resident; the referrer's notes are about them.
+        for message in session.scalars(select(OutboxMessage).where(
+                OutboxMessage.subject_kind == "resident", OutboxMessage.subject_id == id)):
+            if message.status == "pending":
+                message.status = "cancelled"
+            message.subject, message.body_text, message.body_html = ERASED_TEXT, "", None
+            message.last_error = None
+        session.execute(delete(ReferralNote).where(ReferralNote.resident_id == id))
+        session.execute(update(ReferralUpdate).where(ReferralUpdate.resident_id == id).values(reason=None))
     session.execute(delete(Consent).where(Consent.subject_kind == kind, Consent.subject_id == id))
     own = Exclusion.volunteer_id if kind == "volunteer" else Exclusion.resident_id
     session.execute(delete(Exclusion).where(own == id))

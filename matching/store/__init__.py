@@ -8,6 +8,7 @@ from .learned import DurabilityModel
 from .links import LINK_PURPOSES, Link
 from .organisations import Organisation, RoutingRule
 from .outbox import OUTBOX_STATUSES, OutboxMessage
+from .referrals import ReferralNote, ReferralUpdate
 from .people import (
     COMMITMENTS, GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOG_STATUSES, VOLUNTEER_STATUSES,
     Activity,
@@ -29,7 +30,7 @@ __all__ = [
     "GeocodeCache", "Interest", "Language", "Link", "LINK_PURPOSES", "make_engine",
     "make_session_factory", "Match", "MATCH_STATUSES", "MatchRun", "MilestoneReview", "MILESTONES",
     "OPEN_MATCH_STATUSES", "Organisation", "OUTBOX_STATUSES", "OutboxMessage", "PostcodeArea", "REFERRAL_SOURCES",
-    "Resident", "RESIDENT_STATUSES", "REVIEW_DECISIONS", "ROLES", "RoutingRule", "StaffUser", "SUBMISSION_KINDS",
+    "ReferralNote", "ReferralUpdate", "Resident", "RESIDENT_STATUSES", "REVIEW_DECISIONS", "ROLES", "RoutingRule", "StaffUser", "SUBMISSION_KINDS",
     "TARGET_GROUPS",
     "utcnow", "VOG_STATUSES", "Volunteer", "VOLUNTEER_STATUSES",
 ]

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, utcnow
 from .people import _in
 
-LINK_PURPOSES = ("proposal", "check_in", "verify_email", "still_available", "review", "exit")
+LINK_PURPOSES = ("proposal", "check_in", "verify_email", "still_available", "review", "exit",
+                 "referral_status")
 
 
 def new_link_id() -> str:

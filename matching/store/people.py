@@ -17,6 +17,8 @@ GENDERS = ("f", "m", "x")
 # How long someone means to keep a match going, in months, or "open": as long as it works.
 COMMITMENTS = ("3", "6", "12", "24", "open")
 VOG_STATUSES = ("none", "requested", "valid", "expired")
+# referrer_updates: the resident agrees that the referrer is kept informed (closed-loop referral).
+CONSENT_PURPOSES = ("profile", "health_note", "referral", "contact", "referrer_updates")
 VOLUNTEER_SOURCES = ("signup", "coordinator", "import", "api", "demo")
 
 
@@ -168,7 +170,7 @@ class Consent(Base):
     __table_args__ = (
         CheckConstraint(_in("subject_kind", ("volunteer", "resident")), name="subject_kind"),
         CheckConstraint(
-            _in("purpose", ("profile", "health_note", "referral", "contact")), name="purpose"
+            _in("purpose", CONSENT_PURPOSES), name="purpose"
         ),
         Index("ix_consent_subject", "subject_kind", "subject_id"),
     )

@@ -30,7 +30,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from matching.services import check_ins, reviews
+from matching.services import check_ins, referrals, reviews
 from matching.services import staff as staff_service
 from matching.services.profiles import LOCAL_TIME
 from matching.store import (
@@ -183,6 +183,13 @@ def _link(message: OutboxMessage, path: str) -> str:
     return found.group(1)
 
 
+def _notify_referrers(sessions: Sessions, base: str) -> None:
+    """What the scheduler's `referrals.notify` job does."""
+    with sessions() as session:
+        referrals.notify_moves(session, now=utcnow(), base_url=base, secret=SECRET)
+        session.commit()
+
+
 def _monday_nine(after: datetime, weeks: int) -> datetime:
     """09:00 in Utrecht on the Monday `weeks` weeks after the week of `after`, in UTC."""
     local = after.astimezone(LOCAL_TIME).date()
@@ -296,7 +303,14 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
         assert (resident.status, resident.referral_source) == ("referred", "gp")
         assert resident.lat is not None and resident.waiting_since is None
         resident_id = resident.id
-    assert len(_new_mail(sessions, mails)) == 0  # a referral mails nobody
+    assert len(_new_mail(sessions, mails)) == 0  # the form itself mails nobody
+    # The referrals job tells the GP the referral arrived: one e-mail, one link to a status page.
+    _notify_referrers(sessions, base)
+    [received] = _new_mail(sessions, mails, "referral")
+    assert received.to_address.endswith("<praktijk@example.org>")
+    mails = _outbox(sessions)
+    gp.goto(_link(received, "/verwijzing/"))
+    expect(gp.locator("[data-stage]")).to_have_attribute("data-stage", "received")
 
     # 4. The coordinator does the resident's intake: interests, times, then waiting.
     staff.click("nav >> text=Deelnemers")
@@ -309,6 +323,7 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
         staff.check(f"#slot-{slot}")
     staff.click("main form button[type=submit]:has-text('Opslaan')")
     staff.wait_for_selector("h1:has-text('Gerrit Mulder')")
+    staff.check("#inform-referrer")  # the resident wants the GP kept informed
     staff.click("#intake-done")
     expect(staff.locator("#status")).to_have_text("Wachtend")
     with sessions() as session:
@@ -345,6 +360,13 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
     assert {m.to_address.split("<")[-1].rstrip(">") for m in accepted} == {
         VOLUNTEER_EMAIL, COORDINATOR}
     mails = _outbox(sessions)
+    # The GP hears of it and sees "Gekoppeld" on the status page, never the volunteer.
+    _notify_referrers(sessions, base)
+    [matched] = _new_mail(sessions, mails, "referral")
+    mails = _outbox(sessions)
+    gp.goto(_link(matched, "/verwijzing/"))
+    expect(gp.locator("[data-stage]")).to_contain_text("Gekoppeld")
+    expect(gp.locator("body")).not_to_contain_text("Sanne")
 
     # 7. The introduction: both want to go on, the match is active.
     staff.goto(f"{base}/koppelen/voorstellen/?status=accepted")
@@ -521,7 +543,8 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
 
     # One e-mail per event over the whole journey, none twice; the demo's outbox page shows them.
     keys = [m.dedupe_key for m in _outbox(sessions)]
-    assert len(keys) == len(set(keys)) == 1 + 1 + 3 + 4 + 1
+    # verify, offer, accept (3), four check-ins, review; the GP's two referral notices.
+    assert len(keys) == len(set(keys)) == 1 + 1 + 3 + 4 + 1 + 2
     staff.goto(f"{base}/beheer/berichten/")
     expect(staff.locator("tr[data-message]")).to_have_count(len(keys))
     expect(staff.locator("summary:has-text('Tekst van het bericht')")).to_have_count(len(keys))

@@ -251,3 +251,24 @@ CHECK_IN_COMMENTS = (
     "Deelnemer was moe, kort bezoek.", "Spelletje rummikub gedaan.", "Telefonisch contact.",
     "Samen gekookt, erg leuk.", "Afspraak verzet wegens ziekte.",
 )
+
+# Group activities a waiting resident can join, after the network's real initiatives (illustrative
+# times and places): name, organiser, wijk, slots (day * 3 + part), interests, target groups
+# (empty: everyone), cost, wheelchair accessible.
+GROUP_ACTIVITIES: tuple[tuple[str, str, str, tuple[int, ...], tuple[str, ...], tuple[str, ...], str, bool], ...] = (
+    ("Koks koken tegen eenzaamheid", "Koks koken tegen eenzaamheid", "Overvecht", (11,), ("koken",), (), "gratis", True),
+    ("Buurt mobiel: samen op pad", "Buurt mobiel", "Zuidwest", (4, 10), ("reizen", "natuur"), ("older_person",), "€ 2,50", True),
+    ("Balkon Danspaleis", "Het Balkon Danspaleis", "Noordoost", (17,), ("dansen", "muziek"), ("older_person",), "gratis", True),
+    ("Sociaal Vitaal in Kleur", "Sociaal Vitaal", "Overvecht", (3, 9), ("wandelen", "koken"), ("migrant_elder",), "gratis", True),
+    ("Resto van Harte: samen eten", "Resto van Harte", "Oost", (8, 14), ("koken",), (), "€ 5", True),
+    ("Resto van Harte: wandelclub", "Resto van Harte", "Noordwest", (0,), ("wandelen", "natuur"), (), "gratis", False),
+    ("Humanitas koffieochtend", "Humanitas Utrecht", "Binnenstad", (6,), ("spelletjes", "kaarten"), ("older_person",), "gratis", True),
+    ("Handjehelpen jongerenavond", "Handjehelpen", "Zuid", (8,), ("film", "muziek"), ("young_person",), "gratis", True),
+    ("Mantelzorgcafé", "Steunpunt Mantelzorg", "West", (7,), ("lezen",), ("informal_carer",), "gratis", True),
+    ("Serve the City: samen klussen", "Serve the City", "Leidsche Rijn", (15,), ("techniek",), (), "gratis", False),
+    ("Zangkoor De Buurtstem", "Buurthuis Oase", "Zuidwest", (1,), ("zingen", "muziek"), (), "€ 1", True),
+    ("Tuinieren in de buurtmoestuin", "Moestuin Vleuten", "Vleuten-De Meern", (3, 12), ("tuinieren", "natuur"), (), "gratis", False),
+    ("Schaakclub in de bibliotheek", "Bibliotheek Utrecht", "Oost", (5,), ("schaken", "spelletjes"), (), "gratis", True),
+    ("Handwerkcafé", "Buurtcentrum De Leeuw", "Zuid", (4,), ("handwerken",), (), "€ 1", True),
+    ("Taalcafé Nederlands oefenen", "Taal Doet Meer", "Overvecht", (2, 13), ("talen",), ("migrant_elder", "other"), "gratis", True),
+)

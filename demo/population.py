@@ -19,6 +19,7 @@ from matching.store import (
     COMMITMENTS,
     END_REASONS,
     CheckIn,
+    GroupActivity,
     Exclusion,
     Match,
     MatchRun,
@@ -30,6 +31,8 @@ from matching.store.base import new_id
 
 from .catalogue import (
     CHECK_IN_COMMENTS,
+    GROUP_ACTIVITIES,
+    WIJK_CENTRES,
     CLOSED_REASONS,
     DECLINE_REASONS,
     END_NOTES,
@@ -93,12 +96,14 @@ def load(session: Session, *, seed: int, today: date, postcode_file: str | None)
     _add(session, world.runs)
     _add(session, world.matches)
     _add(session, [*world.check_ins, *world.exclusions, *consents])
+    activities = _group_activities(seed, now)
+    _add(session, activities)
     statuses = Counter(match.status for match in world.matches)
     return {
         "volunteers": len(volunteers), "residents": len(residents),
         "matches": len(world.matches), "match_runs": len(world.runs),
         "check_ins": len(world.check_ins), "exclusions": len(world.exclusions),
-        "consents": len(consents), "postcode_areas": stored_areas,
+        "consents": len(consents), "postcode_areas": stored_areas, "group_activities": len(activities),
         **{f"matches_{status}": count for status, count in sorted(statuses.items())},
     }
 
@@ -127,6 +132,22 @@ def _lasting_days(rng: random.Random, volunteer: Volunteer, resident: Resident) 
     months = min(_months(volunteer.commitment_months), _months(resident.commitment_months))
     rate = math.exp(0.6 * distance - 0.4 * shared - 0.9 * agree - 0.03 * months) / 220.0
     return max(14, min(500, round(rng.expovariate(rate))))
+
+
+def _group_activities(seed: int, now: datetime) -> list[GroupActivity]:
+    """The network's activities, placed near the centre of their wijk."""
+    pick = random.Random(f"activities-{seed}")
+    out = []
+    for name, organiser, wijk, slots, interests, groups, cost, wheelchair in GROUP_ACTIVITIES:
+        lat, lon = WIJK_CENTRES[wijk]
+        out.append(GroupActivity(
+            id=new_id(), name=name, organiser=organiser, neighbourhood=wijk, postcode=None,
+            address=f"Buurtcentrum {wijk}", lat=round(lat + pick.uniform(-0.006, 0.006), 6),
+            lon=round(lon + pick.uniform(-0.009, 0.009), 6), availability=list(slots),
+            interests=list(interests), target_groups=list(groups), cost=cost, wheelchair=wheelchair,
+            contact="030 123 45 67", created_at=now, updated_at=now,
+        ))
+    return out
 
 
 def _add(session: Session, objects: Sequence[Any]) -> None:

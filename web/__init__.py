@@ -8,7 +8,8 @@ from flask import Flask
 from config import Config, from_environment
 
 from . import (
-    api, attention, audit_log, auth, check_ins, dashboard, db, durability, edge, errors, home, i18n, imports, links,
+    api, attention, audit_log, auth, check_ins, dashboard, db, durability, edge, errors, group_activities, home, i18n,
+    imports, links,
     organisations, outbox,
     placing, privacy, proposals, public, referral_status, replies, residents, runs, security, staff, volunteers,
 )
@@ -34,6 +35,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(organisations.bp)
     app.register_blueprint(referral_status.bp)
+    app.register_blueprint(group_activities.bp)
     app.register_blueprint(audit_log.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(dashboard.bp)

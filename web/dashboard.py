@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from matching.services import durability, referral_funnel, reports, trends, waiting
+from matching.services import durability, group_activities, referral_funnel, reports, trends, waiting
 from matching.services.periods import LAST_DAY, ZONE, Period, month, supported
 from matching.store import TARGET_GROUPS, utcnow
 
@@ -291,7 +291,7 @@ def waiting_list() -> str:
     return render_template(
         "dashboard/waiting.html", filters=filters, summary=summary, people=people,
         wijken=reports.neighbourhoods(session), target_groups=TARGET_GROUPS, labels=_labels(),
-        show=show,
+        show=show, activities=group_activities.counts_per_wijk(session),
     )
 
 

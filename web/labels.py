@@ -83,6 +83,9 @@ PARTS = (_l("ochtend"), _l("middag"), _l("avond"))
 
 # Field names as the error summary above a form names them.
 FIELDS = {
+    "name": _l("Naam"), "organiser": _l("Organisator"), "address": _l("Adres"), "cost": _l("Kosten"),
+    "contact": _l("Contact"), "description": _l("Beschrijving"), "target_groups": _l("Voor wie"),
+    "wheelchair": _l("Rolstoel"),
     "first_name": _l("Voornaam"), "last_name": _l("Achternaam"), "email": _l("E-mailadres"),
     "phone": _l("Telefoonnummer"), "postcode": _l("Postcode"), "house_number": _l("Huisnummer"),
     "neighbourhood": _l("Wijk"), "birth_year": _l("Geboortejaar"), "gender": _l("Gender"),
@@ -115,6 +118,7 @@ CONSENT_PURPOSES = {
     "health_note": _l("gezondheidsnotitie"), "contact": _l("contact"),
     "referrer_updates": _l("verwijzer op de hoogte houden"),
 }
+SUGGESTION_STATUSES = {"suggested": _l("voorgesteld"), "went": _l("is gegaan"), "not_for_me": _l("niets voor mij")}
 # Where a referral stands, as the referrer reads it on the status page.
 REFERRAL_STAGES = {
     "received": _l("Ontvangen"), "intake_done": _l("Intake gedaan"),

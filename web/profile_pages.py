@@ -10,13 +10,14 @@ from flask_login import current_user
 from werkzeug import Response
 
 from matching.errors import Conflict, ValidationFailed
-from matching.services import consents, privacy, profiles, referrals, routing
+from matching.services import consents, group_activities, privacy, profiles, referrals, routing
 from matching.services.profiles import Kind
 from matching.store import utcnow
 
 from . import labels, staff_scope
 from .db import db_session
 from .edge import whole_number
+from .matchlabels import slot_label
 from .placing import geocoder
 from .profile_forms import editable_fields, form_data, profile_values, submitted_values, tags
 from .profile_lists import filters_of, page
@@ -135,7 +136,12 @@ def detail_page(kind: Kind, id: str) -> str:
         kind, profile=profile, duplicates=duplicates, consents=given,
         today=profiles.local_date(now),
         organisations=routing.organisations(session) if kind == "resident" else [],
-        referral_notes=referrals.notes_for(session, id) if kind == "resident" else []))
+        referral_notes=referrals.notes_for(session, id) if kind == "resident" else [],
+        activity_fits=group_activities.rank(session, [profile])[id]
+        if kind == "resident" and profile.status == "waiting" else [],
+        activity_suggestions=group_activities.suggestions_of(session, id) if kind == "resident" else [],
+        activity_names=group_activities.names(session) if kind == "resident" else {},
+        suggestion_labels=labels.SUGGESTION_STATUSES, slot_label=slot_label))
 
 
 def export_download(kind: Kind, id: str) -> Response:

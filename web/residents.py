@@ -1,16 +1,17 @@
 """Coordinator pages for residents (deelnemers): list, intake, edit, detail, lifecycle, privacy."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug import Response
 
-from matching.errors import Conflict, ValidationFailed
-from matching.services import profiles, referrals, routing
-from matching.store import utcnow
+from matching.errors import Conflict, NotFound, ValidationFailed
+from matching.services import group_activities, profiles, referrals, routing
+from matching.store import ActivitySuggestion, GroupActivity, Resident, utcnow
 
 from . import profile_pages as pages
-from . import staff_scope
+from . import report_pdf, staff_scope
+from .matchlabels import slot_label
 from .db import db_session
 
 bp = Blueprint("residents", __name__, url_prefix="/deelnemers")
@@ -82,6 +83,50 @@ def hand_over(id: str) -> Response:
         flash(_("De deelnemer is overgedragen."), "info")
         if not staff_scope.scope().is_host:  # out of this coordinator's sight now
             return redirect(url_for("residents.index"), code=303)
+    return redirect(url_for("residents.detail", id=id), code=303)
+
+
+@bp.post("/<id>/activiteiten/<activity_id>/voorstellen")
+def suggest_activity(id: str, activity_id: str) -> Response:
+    """By e-mail (to the outbox), or as a letter to print (the PDF is the answer)."""
+    session = db_session()
+    channel = request.form.get("channel", "")
+    try:
+        group_activities.suggest(session, id, activity_id, channel=channel, actor=pages.actor(), now=utcnow())
+    except (ValidationFailed, NotFound):
+        session.rollback()
+        flash(_("Deze activiteit kan niet worden voorgesteld."), "error")
+        return redirect(url_for("residents.detail", id=id), code=303)
+    except Conflict:
+        session.rollback()
+        flash(_("Deze deelnemer heeft geen e-mailadres; maak een brief."), "error")
+        return redirect(url_for("residents.detail", id=id), code=303)
+    session.commit()
+    if channel == "letter":
+        resident, activity = session.get(Resident, id), session.get(GroupActivity, activity_id)
+        html = render_template("group_activities/letter.html", letter=group_activities.letter(resident, activity),
+                               slot_label=slot_label, today=utcnow())
+        return Response(report_pdf.pdf(html), mimetype="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="activiteit-{activity_id[:8]}.pdf"'})
+    flash(_("De activiteit is per e-mail voorgesteld."), "info")
+    return redirect(url_for("residents.detail", id=id), code=303)
+
+
+@bp.post("/<id>/activiteiten/uitkomst/<suggestion_id>")
+def activity_outcome(id: str, suggestion_id: str) -> Response:
+    session = db_session()
+    suggestion = session.get(ActivitySuggestion, suggestion_id)
+    if suggestion is None or suggestion.resident_id != id:
+        abort(404)
+    try:
+        group_activities.set_outcome(session, suggestion_id, request.form.get("status", ""),
+                                     actor=pages.actor(), now=utcnow())
+    except ValidationFailed:
+        session.rollback()
+        flash(_("Kies een uitkomst."), "error")
+    else:
+        session.commit()
+        flash(_("De uitkomst is vastgelegd."), "info")
     return redirect(url_for("residents.detail", id=id), code=303)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from matching.errors import NotFound
 from matching.store import (
-    CheckIn, Consent, Exclusion, ExitInterview, Match, MilestoneReview, OutboxMessage, ReferralNote,
+    ActivitySuggestion, CheckIn, Consent, Exclusion, ExitInterview, Match, MilestoneReview, OutboxMessage, ReferralNote,
     ReferralUpdate,
 )
 from matching.store.staff import AuditEvent
@@ -133,6 +133,11 @@ def export_person(session: Session, kind: str, id: str) -> dict[str, Any]:
             _row(u, ("resident_id",)) for u in session.scalars(
                 select(ReferralUpdate).where(ReferralUpdate.resident_id == id).order_by(ReferralUpdate.sequence))
         ] if kind == "resident" else [],
+        "activity_suggestions": [
+            _row(a, ("resident_id",)) for a in session.scalars(
+                select(ActivitySuggestion).where(ActivitySuggestion.resident_id == id)
+                .order_by(ActivitySuggestion.created_at))
+        ] if kind == "resident" else [],
         "referral_notes": [
             _row(n, ("resident_id",)) for n in session.scalars(
                 select(ReferralNote).where(ReferralNote.resident_id == id).order_by(ReferralNote.created_at))
@@ -225,6 +230,7 @@ def erase_person(
             message.subject, message.body_text, message.body_html = ERASED_TEXT, "", None
             message.last_error = None
         session.execute(delete(ReferralNote).where(ReferralNote.resident_id == id))
+        session.execute(delete(ActivitySuggestion).where(ActivitySuggestion.resident_id == id))
         session.execute(update(ReferralUpdate).where(ReferralUpdate.resident_id == id).values(reason=None))
     session.execute(delete(Consent).where(Consent.subject_kind == kind, Consent.subject_id == id))
     own = Exclusion.volunteer_id if kind == "volunteer" else Exclusion.resident_id

@@ -421,3 +421,8 @@ def single(cleaner: Cleaner, name: str, value: Any) -> Any:
 def text_field(value: Any, length: int, *, required: bool = True) -> str | None:
     """A single-line text of at most length characters (reasons and the like); use via single()."""
     return _text(value, length, required=required)
+
+
+def note_field(value: Any, length: int) -> str | None:
+    """A text of at most length characters that may span lines; use via single()."""
+    return _text(value, length, multiline=True)

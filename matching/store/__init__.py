@@ -1,4 +1,5 @@
 """SQLAlchemy models and the engine / session factory."""
+from .activities import SUGGESTION_STATUSES, ActivitySuggestion, GroupActivity
 from .api_tokens import API_SCOPES, ApiToken
 from .base import Base, utcnow
 from .matches import (
@@ -23,7 +24,7 @@ from .submissions import SUBMISSION_KINDS, FormSubmission
 from .staff import ROLES, AuditEvent, StaffUser
 
 __all__ = [
-    "Activity", "API_SCOPES", "ApiToken", "AuditEvent", "Base", "CheckIn", "Consent",
+    "Activity", "ActivitySuggestion", "API_SCOPES", "GroupActivity", "SUGGESTION_STATUSES", "ApiToken", "AuditEvent", "Base", "CheckIn", "Consent",
     "COMMITMENTS", "DurabilityModel",
     "END_REASONS", "Exclusion", "EXIT_CHANNELS", "EXIT_SIDES", "ExitInterview", "FormSubmission",
     "GENDERS",

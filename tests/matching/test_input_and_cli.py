@@ -131,7 +131,7 @@ def test_pure_core_imports_no_web_stack():
     code = (
         "import sys\n"
         "import matching.scoring, matching.solver, matching.explain, matching.geo, matching.engine\n"
-        "import matching.problem, matching.lasting, matching.survival, matching.learning\n"
+        "import matching.problem, matching.lasting, matching.survival, matching.learning, matching.activity_fit\n"
         "import matching.__main__\n"
         "bad = [m for m in ('flask', 'sqlalchemy', 'geopy') if m in sys.modules]\n"
         "print(','.join(bad))\n"

@@ -22,6 +22,7 @@ import config
 from demo import population as demo
 from matching.services import api_tokens, proposals
 from matching.store import (
+    GroupActivity,
     ExitInterview, Match, MatchRun, MilestoneReview, OutboxMessage, Resident, StaffUser,
     Volunteer, utcnow,
 )
@@ -97,6 +98,9 @@ def world(database_url, translations):
             "user_id": staff_ids[-1],  # the second coordinator: never the crawler's own account
             "token": link.group(1), "upload_id": "0" * 32, "soort": "vrijwilligers",
             "file_format": "csv", "fmt": "csv", "lang": "en",
+            "name": "Stichting Elders", "rule_id": "0" * 32,
+            "activity_id": session.scalars(select(GroupActivity.id)).first(),
+            "suggestion_id": "0" * 32,
         }
     clients = {"anonymous": app.test_client()}
     for role, email in (("coordinator", "coordinator0@vcu.example"),

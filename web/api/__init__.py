@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from matching.errors import MatchingError
 
 from ..security import csrf
-from . import people, problems, runs, stats, tokens
+from . import activities, people, problems, runs, stats, tokens
 
 PREFIX = "/api/v1"
 DOCS_ENDPOINT = "api-docs.openapi_json"
@@ -24,6 +24,7 @@ bp.register_error_handler(MatchingError, problems.domain_error)
 bp.register_blueprint(people.bp)
 bp.register_blueprint(stats.bp)
 bp.register_blueprint(runs.bp)
+bp.register_blueprint(activities.bp)
 
 
 class PartnerApi(Api):
@@ -58,3 +59,4 @@ def init_app(app: Flask) -> None:
     csrf.exempt(people.bp)
     csrf.exempt(stats.bp)
     csrf.exempt(runs.bp)
+    csrf.exempt(activities.bp)

@@ -17,6 +17,7 @@ from matching.store import utcnow
 from . import labels, staff_scope
 from .db import db_session
 from .edge import whole_number
+from .explanations import number
 from .matchlabels import slot_label
 from .placing import geocoder
 from .profile_forms import editable_fields, form_data, profile_values, submitted_values, tags
@@ -141,7 +142,7 @@ def detail_page(kind: Kind, id: str) -> str:
         if kind == "resident" and profile.status == "waiting" else [],
         activity_suggestions=group_activities.suggestions_of(session, id) if kind == "resident" else [],
         activity_names=group_activities.names(session) if kind == "resident" else {},
-        suggestion_labels=labels.SUGGESTION_STATUSES, slot_label=slot_label))
+        suggestion_labels=labels.SUGGESTION_STATUSES, slot_label=slot_label, number=number))
 
 
 def export_download(kind: Kind, id: str) -> Response:

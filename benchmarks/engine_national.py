@@ -33,15 +33,25 @@ from matching import engine, solver  # noqa: E402
 COST_SCALE = 10**9
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: across fork and exec a child's
+    ru_maxrss starts at its parent's size, so a small child of a big parent reports the parent."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
+
+
 def child(path: str, out: str) -> None:
     """Solve once in this (fresh) process; print time and memory as JSON."""
     with open(path, encoding="utf-8") as f:
         problem = json.load(f)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_before = peak_mb()
     start, start_cpu = time.perf_counter(), time.process_time()
     result = engine.solve(problem)
     seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     with open(out, "w", encoding="utf-8") as f:
         json.dump({"pairs": [[p["volunteer"], p["resident"], p["cost"]] for p in result["pairs"]],
                    "stats": result["stats"]}, f)

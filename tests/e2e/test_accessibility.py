@@ -29,7 +29,8 @@ PUBLIC = ["/", "/login", "/aanmelden", "/verwijzen", "/privacy"]
 STAFF = ["/", "/vrijwilligers/", "/deelnemers/", "/vrijwilligers/nieuw", "/deelnemers/nieuw",
          "/koppelen/", "/koppelen/voorstellen/", "/aandacht/", "/dashboard",
          "/dashboard/wachtlijst", "/dashboard/maandrapport", "/beheer/berichten/", "/import/",
-         "/beheer/medewerkers", "/beheer/auditlog", "/analyse/duurzaamheid/"]
+         "/beheer/medewerkers", "/beheer/auditlog", "/analyse/duurzaamheid/", "/activiteiten/",
+         "/activiteiten/nieuw", "/beheer/organisaties"]
 
 
 @pytest.fixture

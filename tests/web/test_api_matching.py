@@ -144,6 +144,7 @@ def test_a_run_on_the_learned_model_through_the_api(client, session, writer,  # 
     assert listed["total"] == 1
     item = listed["items"][0]
     assert 0 < item["durability"] < 1
+    assert (item["resident_organisation"], item["volunteer_organisation"]) == (ORGANISATION, None)
     assert any(reason.startswith("verwachte kans dat dit 6 maanden duurt") for reason in item["reasons"])
 
 

@@ -90,6 +90,10 @@ class Proposal(Schema):
     run_id = fields.String(allow_none=True)
     volunteer_id = fields.String()
     resident_id = fields.String()
+    volunteer_organisation = fields.String(allow_none=True, metadata={
+        "description": "de partner van de vrijwilliger (leeg: de VCU)"})
+    resident_organisation = fields.String(allow_none=True, metadata={
+        "description": "de partner die de deelnemer begeleidt (leeg: de VCU)"})
     status = fields.String()
     score = fields.Float(allow_none=True)
     distance_km = fields.Float(allow_none=True)
@@ -149,6 +153,8 @@ def _proposal(match: Any, alternatives: list[dict[str, Any]], stale: bool = Fals
     return {
         "id": match.id, "run_id": match.run_id, "volunteer_id": match.volunteer_id,
         "resident_id": match.resident_id, "status": match.status, "score": match.score,
+        "volunteer_organisation": match.volunteer.partner_organisation,
+        "resident_organisation": match.resident.organisation,
         "distance_km": match.distance_km, "durability": match.durability,
         "shared_interests": explanation.get("shared_interests") or [],
         "shared_slots": explanation.get("shared_slots") or [],

@@ -15,7 +15,7 @@ from matching.services import durability, group_activities, referral_funnel, rep
 from matching.services.periods import LAST_DAY, ZONE, Period, month, supported
 from matching.store import TARGET_GROUPS, utcnow
 
-from . import labels, report_pdf
+from . import labels, report_pdf, staff_scope
 from . import labels as labels_module
 from .auth import roles_required
 from .charts import survival_chart, trend_chart
@@ -287,7 +287,8 @@ def waiting_list() -> str:
     people = None
     if current_user.role in NAMES_VISIBLE_TO:
         people = waiting.waiting_list(session, today, wijk=filters.wijk,
-                                      target_group=filters.target_group, with_names=True)
+                                      target_group=filters.target_group, with_names=True,
+                                      scope=staff_scope.scope())
     return render_template(
         "dashboard/waiting.html", filters=filters, summary=summary, people=people,
         wijken=reports.neighbourhoods(session), target_groups=TARGET_GROUPS, labels=_labels(),

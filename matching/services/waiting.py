@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from matching.store import MatchRun, Resident
 
 from .reports import MIN_GROUP, UNKNOWN, suppress
+from .scope import HOST, Scope
 
 # The engine's reasons for leaving a resident unmatched, in its funnel order.
 REASONS = (
@@ -62,10 +63,12 @@ def latest_reasons(session: Session) -> dict[str, str]:
 
 
 def waiting_list(session: Session, today: date, *, wijk: str | None = None,
-                 target_group: str | None = None, with_names: bool = False) -> list[Waiting]:
-    """Waiting residents, longest waiting first, with the reason nobody fits yet."""
+                 target_group: str | None = None, with_names: bool = False,
+                 scope: Scope = HOST) -> list[Waiting]:
+    """The scope's waiting residents, longest waiting first, with the reason nobody fits yet."""
     stmt = select(Resident.id, Resident.first_name, Resident.last_name, Resident.neighbourhood,
-                  Resident.target_group, Resident.waiting_since).where(Resident.status == "waiting")
+                  Resident.target_group, Resident.waiting_since).where(Resident.status == "waiting",
+                                                                       scope.residents())
     if wijk is not None:
         stmt = stmt.where(Resident.neighbourhood == wijk)
     if target_group is not None:

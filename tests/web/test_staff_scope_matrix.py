@@ -121,6 +121,8 @@ def test_a_partner_coordinator_reaches_only_its_own(client, session, engine, mak
         assert (f"Deel{owner}" in pages["/deelnemers/"]) is shown
         assert (f"Deel{owner}" in pages["/koppelen/voorstellen/"]) is shown
         assert (f"Samen{owner}" in pages["/aandacht/"]) is shown or "Samen" not in pages["/aandacht/"]
+    waiting_names = web.get("/dashboard/wachtlijst").get_data(as_text=True)
+    assert {owner for owner in OWNERS if f"Wacht{owner}" in waiting_names} == {me}
     runs_page = web.get("/koppelen/").get_data(as_text=True)
     assert {owner for owner in OWNERS if world.run[owner] in runs_page} == {me}
     # The host's own pages are not the partner's.

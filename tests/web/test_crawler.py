@@ -79,11 +79,13 @@ def world(database_url, translations):
                                        created_by=None, now=utcnow())
         _row, reader = api_tokens.issue(session, organisation="Stichting Elders", scope="read",
                                         created_by=None, now=utcnow())
+        # A partner organisation's coordinator: every page through its scope.
+        staff.create_user(session, email="partner@elders.example", name="partner", role="coordinator",
+                          password=PASSWORD, profile=CHEAP_HASH, organisation="Stichting Elders")
         proposed = session.scalars(select(Match.id).where(Match.status == "proposed")).first()
         proposals.approve(session, proposed, actor=None, now=utcnow(), secret=app.secret_key,
                           base_url="http://localhost")
         session.commit()
-        staff_ids = list(session.scalars(select(StaffUser.id).order_by(StaffUser.email)))
         link = re.search(r"/koppeling/(\S+)", session.scalar(select(OutboxMessage.body_text).where(
             OutboxMessage.dedupe_key == f"proposal:{proposed}")))
         ids = {
@@ -95,7 +97,8 @@ def world(database_url, translations):
             "interview_id": session.scalars(select(ExitInterview.id)).first() or "0" * 32,
             "run_id": session.scalars(select(MatchRun.id)).first(),
             "message_id": session.scalars(select(OutboxMessage.id)).first(),
-            "user_id": staff_ids[-1],  # the second coordinator: never the crawler's own account
+            # The second coordinator: never one of the crawler's own accounts.
+            "user_id": session.scalar(select(StaffUser.id).where(StaffUser.email == "coordinator3@vcu.example")),
             "token": link.group(1), "upload_id": "0" * 32, "soort": "vrijwilligers",
             "file_format": "csv", "fmt": "csv", "lang": "en",
             "name": "Stichting Elders", "rule_id": "0" * 32,
@@ -104,7 +107,8 @@ def world(database_url, translations):
         }
     clients = {"anonymous": app.test_client()}
     for role, email in (("coordinator", "coordinator0@vcu.example"),
-                        ("admin", "admin1@vcu.example"), ("analyst", "analyst2@vcu.example")):
+                        ("admin", "admin1@vcu.example"), ("analyst", "analyst2@vcu.example"),
+                        ("partner coordinator", "partner@elders.example")):
         clients[role] = app.test_client()
         assert login(clients[role], email).status_code == 302
     api = {"api-write": {"Authorization": f"Bearer {token}"},

@@ -47,6 +47,7 @@ def test_the_allow_list_is_small_and_known():
         "auth.login", "static", "home.healthz", "i18n.switch", "api-docs.openapi_json",
         "links.show", "links.decide", "links.renew",
         "check_ins.show", "check_ins.submit", "check_ins.renew",
+        "referral_status.show", "referral_status.note", "referral_status.renew",
         "replies.available", "replies.answer_available", "replies.exit_question",
         "replies.answer_exit",
         "privacy.statement",

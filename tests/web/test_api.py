@@ -19,7 +19,7 @@ from sqlalchemy import select
 import config
 from matching.errors import ValidationFailed
 from matching.services import api_tokens
-from matching.store import ApiToken, AuditEvent, Resident, Volunteer, schema, utcnow
+from matching.store import ApiToken, AuditEvent, GroupActivity, Resident, Volunteer, schema, utcnow
 
 ORGANISATION = "Buurtteam Overvecht"
 API = "/api/v1"
@@ -112,7 +112,7 @@ def test_every_api_route_but_the_openapi_document_needs_a_token(app, client, log
                 assert rule.endpoint.startswith("api."), rule.endpoint
                 problem_of(response, 401)
                 checked += 1
-    assert checked == 16
+    assert checked == 19
     # A logged-in staff member's session cookie does not authorise API calls either.
     staff = logged_in("admin")
     problem_of(staff.get(f"{API}/volunteers"), 401)
@@ -140,6 +140,7 @@ def test_the_openapi_document_lists_every_operation_with_bearer_security(client)
         ("GET", f"{API}/stats"),
         ("POST", f"{API}/runs"), ("GET", f"{API}/runs/{{id}}"), ("GET", f"{API}/proposals"),
         ("POST", f"{API}/proposals/{{id}}/approve"), ("POST", f"{API}/proposals/{{id}}/reject"),
+        ("GET", f"{API}/activities"), ("POST", f"{API}/activities"), ("PATCH", f"{API}/activities/{{id}}"),
     }
     assert document["security"] == [{"bearer": []}]
     assert "health_note" not in document["components"]["schemas"]["Resident"]["properties"]
@@ -349,13 +350,18 @@ def test_the_api_keeps_to_its_openapi_document(app, session, writer, make_volunt
     session.commit()
     [proposal] = run(session)
     known.update(runs=proposal.run_id, proposals=proposal.id)
+    activity = GroupActivity(name="Taalcafé", organiser=ORGANISATION, organisation=ORGANISATION,
+                             availability=[2], created_at=utcnow(), updated_at=utcnow())
+    session.add(activity)
+    session.commit()
+    known["activities"] = activity.id
     # schemathesis.pytest.from_fixture does not work with pytest 9 (request.node._nodeid), so
     # each operation gets its own hypothesis run here.
     document = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app)
     checks = [not_a_server_error, status_code_conformance, content_type_conformance,
               response_headers_conformance, response_schema_conformance, ignored_auth]
     operations = [result.ok() for result in document.get_all_operations()]
-    assert len(operations) == 16
+    assert len(operations) == 19
 
     for operation in operations:
         @given(case=operation.as_strategy(), existing=st.booleans())

@@ -10,7 +10,7 @@ from matching.services import group_activities, profiles, referrals, routing
 from matching.store import ActivitySuggestion, GroupActivity, Resident, utcnow
 
 from . import profile_pages as pages
-from . import report_pdf, staff_scope
+from . import labels, report_pdf, staff_scope
 from .matchlabels import slot_label
 from .db import db_session
 
@@ -27,6 +27,32 @@ def index() -> str:
 @bp.route("/nieuw", methods=["GET", "POST"])
 def new() -> Response | str | tuple[str, int]:
     return pages.create_page("resident")
+
+
+@bp.get("/gedeelde-pool")
+def shared_pool() -> str:
+    """For a partner's coordinators: who waits in the shared pool, without names, to take on."""
+    if staff_scope.scope().is_host:
+        abort(404)
+    return render_template("residents/shared_pool.html", residents=routing.shared_pool(db_session()),
+                           labels=labels, today=utcnow().date())
+
+
+@bp.post("/gedeelde-pool/<resident_id>/overnemen")
+def take(resident_id: str) -> Response:
+    mine = staff_scope.scope()
+    if mine.is_host:
+        abort(404)
+    session = db_session()
+    try:
+        routing.take(session, resident_id, mine.organisation, actor=pages.actor(), now=utcnow())
+    except (Conflict, NotFound):
+        session.rollback()
+        flash(_("Deze deelnemer staat niet (meer) in de gedeelde pool."), "error")
+        return redirect(url_for("residents.shared_pool"), code=303)
+    session.commit()
+    flash(_("De deelnemer is overgenomen."), "info")
+    return redirect(url_for("residents.detail", id=resident_id), code=303)
 
 
 @bp.get("/<id>")

@@ -64,6 +64,24 @@ def hand_over(session: Session, resident_id: str, organisation: str | None, *, a
     return resident
 
 
+def shared_pool(session: Session) -> list[Resident]:
+    """The residents no organisation serves yet and who wait for a buddy, longest waiting first."""
+    return list(session.scalars(
+        select(Resident).where(Resident.organisation.is_(None), Resident.status.in_(("referred", "waiting")),
+                               Resident.anonymised_at.is_(None))
+        .order_by(Resident.waiting_since.asc().nulls_last(), Resident.created_at, Resident.id)))
+
+
+def take(session: Session, resident_id: str, organisation: str, *, actor: str | None, now: datetime) -> Resident:
+    """A partner takes a resident from the shared pool (only from there: Conflict otherwise)."""
+    resident = session.get(Resident, resident_id)
+    if resident is None or resident.anonymised_at is not None:
+        raise NotFound("resident")
+    if resident.organisation is not None or resident.status not in ("referred", "waiting"):
+        raise Conflict("not_in_shared_pool")
+    return hand_over(session, resident_id, organisation, actor=actor, now=now)
+
+
 def organisations(session: Session) -> list[Organisation]:
     return list(session.scalars(select(Organisation).order_by(Organisation.name)))
 

@@ -104,6 +104,7 @@ def world(database_url, translations):
             "name": "Stichting Elders", "rule_id": "0" * 32,
             "activity_id": session.scalars(select(GroupActivity.id)).first(),
             "suggestion_id": "0" * 32,
+            "resident_id": session.scalars(select(Resident.id).where(Resident.organisation.is_(None))).first(),
         }
     clients = {"anonymous": app.test_client()}
     for role, email in (("coordinator", "coordinator0@vcu.example"),

@@ -224,3 +224,28 @@ def test_routing_rules_and_hand_over(client, session, make_staff):
     refused = web.post(f"/deelnemers/{routed.id}/overdragen", data={"organisation": "Nergens", "csrf_token": token})
     assert refused.status_code == 303 and session.get(Resident, routed.id).organisation is None
     session.commit()
+
+
+def test_a_partner_takes_a_resident_from_the_shared_pool(client, session, make_staff, world):
+    web = staff_client(client, make_staff, organisation=HANDJE)
+    page = web.get("/deelnemers/gedeelde-pool").get_data(as_text=True)
+    pooled = world.waiting["host"]
+    assert f'data-resident="{pooled}"' in page
+    assert "Wachthost" not in page and "Deelhost" not in page  # no names before taking someone on
+    assert f'data-resident="{world.waiting["humanitas"]}"' not in page  # served by another organisation
+    token = csrf_token(web, "/deelnemers/gedeelde-pool")
+    taken = web.post(f"/deelnemers/gedeelde-pool/{pooled}/overnemen", data={"csrf_token": token})
+    assert taken.status_code == 303
+    session.expire_all()
+    assert session.get(Resident, pooled).organisation == HANDJE
+    session.commit()
+    assert "Wachthost" in web.get(f"/deelnemers/{pooled}").get_data(as_text=True)
+    other = world.waiting["humanitas"]
+    refused = web.post(f"/deelnemers/gedeelde-pool/{other}/overnemen", data={"csrf_token": token})
+    assert refused.status_code == 303
+    session.expire_all()
+    assert session.get(Resident, other).organisation == HUMANITAS
+    session.commit()
+    web.get("/logout")
+    host = staff_client(client, make_staff)
+    assert host.get("/deelnemers/gedeelde-pool").status_code == 404

@@ -125,7 +125,9 @@ def test_a_partner_coordinator_reaches_only_its_own(client, session, engine, mak
     assert {owner for owner in OWNERS if f"Wacht{owner}" in waiting_names} == {me}
     runs_page = web.get("/koppelen/").get_data(as_text=True)
     assert {owner for owner in OWNERS if world.run[owner] in runs_page} == {me}
-    # The host's own pages are not the partner's.
+    # The host's own pages are not the partner's, nor in its menu.
+    menu = web.get("/").get_data(as_text=True)
+    assert "/beheer/berichten/" not in menu and "/import/" not in menu and "/deelnemers/gedeelde-pool" in menu
     for url in ("/beheer/berichten/", "/import/", "/beheer/medewerkers", "/beheer/organisaties"):
         assert web.get(url).status_code == 403, url
 

@@ -1,11 +1,14 @@
 """A match run end to end (load, solve, store) and the review page, on SQLite and PostgreSQL.
 
     PYTHONPATH=$PWD python benchmarks/match_run.py [--postgres URL] [--volunteers 2200]
-        [--residents 2000] [--repeat 3]
+        [--residents 2000] [--repeat 3] [--region utrecht|national] [--postgres-only]
+
+National scale through the service (issue 18): --volunteers 50000 --residents 50000
+--region national --postgres URL --postgres-only --repeat 1.
 
 The baseline, measured in the same process, is the pure engine on the same problem
 (engine.solve on the dict: no database). Targets: run <= 3 s; each view of the review table
-(first page, a sort, a filter, a deep page) <= 0.3 s.
+(first page, a sort, a filter, a deep page) <= 0.3 s; at national scale the run <= 30 s.
 """
 from __future__ import annotations
 
@@ -144,8 +147,10 @@ def main() -> None:
     parser.add_argument("--volunteers", type=int, default=2200)
     parser.add_argument("--residents", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--region", choices=["utrecht", "national"], default="utrecht")
+    parser.add_argument("--postgres-only", action="store_true")
     args = parser.parse_args()
-    problem = make_problem(args.volunteers, args.residents, seed=7)
+    problem = make_problem(args.volunteers, args.residents, args.region, seed=7)
     problem["today"] = TODAY.isoformat()
 
     baseline: list[float] = []
@@ -158,7 +163,7 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        urls = [("SQLite (file)", f"sqlite:///{tmp}/bench.sqlite")]
+        urls = [] if args.postgres_only else [("SQLite (file)", f"sqlite:///{tmp}/bench.sqlite")]
         if args.postgres:
             urls.append(("PostgreSQL", args.postgres))
         for name, url in urls:
@@ -171,7 +176,7 @@ def main() -> None:
                 measured.append(seconds)
                 inside.append(seconds - engine_seconds)
             rows.append((f"{name}: run end to end ({proposed} proposals)",
-                         statistics.median(measured), "<= 3.0"))
+                         statistics.median(measured), "<= 3.0" if args.region == "utrecht" else "<= 30"))
             rows.append((f"{name}:   of which outside the engine (load, store)",
                          statistics.median(inside), "-"))
             for label, seconds in time_review(url, args.repeat).items():
@@ -182,6 +187,9 @@ def main() -> None:
     print(f"{'measurement':<62} {'seconds':>8} {'target':>8}")
     for label, seconds, target in rows:
         print(f"{label:<62} {seconds:>8.3f} {target:>8}")
+    with open("/proc/self/status", encoding="ascii") as f:
+        peak = next((int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:")), 0.0)
+    print(f"peak memory of this process (problem dict, engine, service): {peak:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -324,12 +324,15 @@ def _review_conditions(shown: ReviewFilter) -> list[Any]:
     return conditions
 
 
-def _review_order(shown: ReviewFilter) -> list[Any]:
-    column = {"score": Match.score, "distance": Match.distance_km,
-              "resident": Resident.last_name, "volunteer": Volunteer.last_name,
-              "wijk": Resident.neighbourhood}.get(shown.sort, Match.score)
+def _sort_column(shown: ReviewFilter) -> Any:
+    return {"score": Match.score, "distance": Match.distance_km,
+            "resident": Resident.last_name, "volunteer": Volunteer.last_name,
+            "wijk": Resident.neighbourhood}.get(shown.sort, Match.score)
+
+
+def _ordered(column: Any, id_column: Any, shown: ReviewFilter) -> list[Any]:
     ordered = column.desc() if shown.descending else column.asc()
-    return [ordered.nulls_last(), Match.id]
+    return [ordered.nulls_last(), id_column]
 
 
 def review(
@@ -347,24 +350,48 @@ def review(
     otherwise), filtered by `shown`, with stale flags."""
     if status not in REVIEW_STATUSES:
         raise ValidationFailed({"status": "invalid_choice"})
-    where = [Match.status == status, scope.matches(), *_review_conditions(shown)]
+    conditions = _review_conditions(shown)
+    where = [Match.status == status, scope.matches(), *conditions]
     if run_id:
         where.append(Match.run_id == run_id)
+    # The people are joined only when a filter or the sort reads them: at 50,000 proposals the
+    # joins alone cost more than the rest of the page.
+    people = bool(conditions) or shown.sort in ("resident", "volunteer", "wijk")
 
     def joined(statement: Any) -> Any:
-        statement = (statement.join(Resident, Resident.id == Match.resident_id)
-                     .join(Volunteer, Volunteer.id == Match.volunteer_id))
+        if people:
+            statement = (statement.join(Resident, Resident.id == Match.resident_id)
+                         .join(Volunteer, Volunteer.id == Match.volunteer_id))
         if shown.stale_only:
             statement = statement.join(MatchRun, MatchRun.id == Match.run_id)
         return statement.where(*where)
 
-    total = session.scalar(joined(select(func.count()).select_from(Match))) or 0
+    # Sort and page narrow rows (ids), then load the page's matches with their people: sorting
+    # whole rows would drag every explanation through the sort. With the people joined, the
+    # filtered rows are materialised once and counted in the same pass; otherwise the planner
+    # walks the sorted matches one by one hoping the LIMIT stops it early (not when few fit).
+    column = _sort_column(shown)
+    page = max(1, page)
+    if people:
+        found = joined(select(Match.id.label("id"), column.label("key"))).cte("shown").prefix_with("MATERIALIZED")
+        counted = select(found.c.id, func.count().over().label("total")).order_by(
+            *_ordered(found.c.key, found.c.id, shown))
+        rows = session.execute(counted.offset((page - 1) * page_size).limit(page_size)).all()
+        if rows or page == 1:
+            total = rows[0].total if rows else 0
+        else:  # past the last page: count, then show the last page
+            total = session.scalar(select(func.count()).select_from(found)) or 0
+            page = max(1, math.ceil(total / page_size))
+            rows = session.execute(counted.offset((page - 1) * page_size).limit(page_size)).all()
+        ids = [row.id for row in rows]
+    else:
+        total = session.scalar(joined(select(func.count()).select_from(Match))) or 0
+        page = min(page, max(1, math.ceil(total / page_size)))
+        ids = list(session.scalars(joined(select(Match.id)).order_by(*_ordered(column, Match.id, shown))
+                                   .offset((page - 1) * page_size).limit(page_size)))
     pages = max(1, math.ceil(total / page_size))
-    page = min(max(1, page), pages)
-    items = list(session.scalars(
-        joined(select(Match)).order_by(*_review_order(shown))
-        .offset((page - 1) * page_size).limit(page_size)
-    ).unique())
+    loaded = {m.id: m for m in session.scalars(select(Match).where(Match.id.in_(ids))).unique()} if ids else {}
+    items = [loaded[i] for i in ids]
     started = dict(session.execute(
         select(MatchRun.id, MatchRun.started_at).where(
             MatchRun.id.in_({m.run_id for m in items if m.run_id}))

@@ -419,10 +419,14 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
 
     # 9. The 6-week milestone review: the daily job's service makes the task, the coordinator
     #    fills it in from the attention page and decides to end the match.
+    #    The milestone falls on a local date: the daily job at 07:00 in Utrecht on that day (not
+    #    42 x 24 hours after activation, which across the end of summer time can be the day before).
+    due_on = reviews.due_dates(activated.astimezone(LOCAL_TIME).date())["6w"]
+    job_time = datetime(due_on.year, due_on.month, due_on.day, 7, tzinfo=LOCAL_TIME).astimezone(timezone.utc)
     with sessions() as session:
-        assert reviews.create_due(session, now=activated + timedelta(weeks=6)) == 1
+        assert reviews.create_due(session, now=job_time) == 1
         session.commit()
-        assert reviews.create_due(session, now=activated + timedelta(weeks=6, hours=1)) == 0
+        assert reviews.create_due(session, now=job_time + timedelta(hours=1)) == 0
         session.commit()
     staff.click("nav >> text=Aandacht")
     row = staff.locator("tr[data-review]")

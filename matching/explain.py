@@ -66,7 +66,8 @@ def slot_name(slot: int) -> str:
     return f"{DAY_NAMES[slot // 3]} {PART_NAMES[slot % 3]}"
 
 
-def _bits(words: list[int]) -> list[int]:
+def bits(words: list[int]) -> list[int]:
+    """The positions of the set bits of packed 64-bit words, lowest first."""
     out = []
     for w, word in enumerate(words):
         while word:
@@ -130,11 +131,11 @@ def _pair_records(solution: Solution, pairs: Pairs, idx: np.ndarray, locked: boo
         key = (kind, tuple(words))
         found = named.get(key)
         if found is None:
-            bits = _bits(words)
+            positions = bits(words)
             if kind == 2:
-                found = bits, f"{len(bits)} shared time slot(s): {', '.join(slot_name(s) for s in bits)}"
+                found = positions, f"{len(positions)} shared time slot(s): {', '.join(slot_name(s) for s in positions)}"
             else:
-                names = [(pool.interests, pool.activities)[kind][b] for b in bits]
+                names = [(pool.interests, pool.activities)[kind][b] for b in positions]
                 label = ("interest(s)", "activit(y/ies)")[kind]
                 found = names, f"{len(names)} shared {label}: {', '.join(names)}" if names else None
             named[key] = found

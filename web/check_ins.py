@@ -1,7 +1,7 @@
 """The weekly check-in page a volunteer opens from the e-mail: GET shows, POST records."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -32,7 +32,10 @@ def _secret() -> str:
 
 def _invalid(error: InvalidLink, token: str) -> tuple[str, int]:
     # An invalid or expired link shows nothing about the match or the person.
-    return render_template("check_ins/invalid.html", reason=error.reason, token=token), 400
+    return render_template(
+        "links/refused.html", reason=error.reason, renew_url=url_for("check_ins.renew", token=token),
+        expired_text=_("Wilt u de vragen toch nog invullen? Vraag een nieuwe link aan; die komt per e-mail."),
+    ), 400
 
 
 @bp.get("/<token>")

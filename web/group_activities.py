@@ -5,7 +5,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug import Response
 
 from matching.errors import NotFound, ValidationFailed
@@ -15,15 +14,12 @@ from matching.store import TARGET_GROUPS, utcnow
 from . import labels, staff_scope
 from .auth import roles_required
 from .db import db_session
-from .placing import geocoder
 from .matchlabels import slot_label
+from .placing import geocoder
 from .profile_forms import tags
+from .profile_pages import actor
 
 bp = Blueprint("group_activities", __name__, url_prefix="/activiteiten")
-def _actor() -> str:
-    return str(current_user.id)
-
-
 FIELDS = ("name", "organiser", "address", "postcode", "neighbourhood", "cost", "contact", "description")
 
 
@@ -59,7 +55,7 @@ def new() -> Response | tuple[str, int]:
     session = db_session()
     try:
         group_activities.save(session, _form(), organisation=staff_scope.scope().organisation,
-                              actor=f"staff:{_actor()}", now=utcnow(), geocoder=geocoder())
+                              actor=actor(), now=utcnow(), geocoder=geocoder())
     except ValidationFailed as failure:
         session.rollback()
         return _page(_form(), failure.errors, status=422)
@@ -83,7 +79,7 @@ def edit(activity_id: str) -> Response | tuple[str, int]:
         return _page(values, {}, activity)
     try:
         group_activities.save(session, _form(), activity_id=activity_id, scope=staff_scope.scope(),
-                              actor=f"staff:{_actor()}", now=utcnow(), geocoder=geocoder())
+                              actor=actor(), now=utcnow(), geocoder=geocoder())
     except ValidationFailed as failure:
         session.rollback()
         return _page(_form(), failure.errors, activity, 422)
@@ -98,7 +94,7 @@ def set_active(activity_id: str) -> Response:
     session = db_session()
     try:
         group_activities.set_active(session, activity_id, request.form.get("active") == "1",
-                                    scope=staff_scope.scope(), actor=f"staff:{_actor()}", now=utcnow())
+                                    scope=staff_scope.scope(), actor=actor(), now=utcnow())
     except NotFound:
         abort(404)
     session.commit()

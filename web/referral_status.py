@@ -1,7 +1,7 @@
 """The referrer's status page, opened from the e-mail: GET shows, a POST leaves a note."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from matching.errors import InvalidLink, ValidationFailed
@@ -21,7 +21,10 @@ def _secret() -> str:
 
 def _invalid(error: InvalidLink, token: str) -> tuple[str, int]:
     # An invalid or expired link shows nothing about the resident or the referral.
-    return render_template("referral_status/invalid.html", reason=error.reason, token=token), 400
+    return render_template(
+        "links/refused.html", reason=error.reason, renew_url=url_for("referral_status.renew", token=token),
+        expired_text=_("Vraag een nieuwe link aan; die komt per e-mail naar het adres dat bij de verwijzing hoort."),
+    ), 400
 
 
 def _page(token: str, errors: dict[str, str], status: int = 200, saved: bool = False) -> tuple[str, int]:

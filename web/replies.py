@@ -6,6 +6,7 @@ different second answer does not replace the first.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matching.errors import InvalidLink, ValidationFailed
@@ -27,7 +28,11 @@ def _secret() -> str:
 
 
 def _invalid(error: InvalidLink) -> tuple[str, int]:
-    return render_template("replies/invalid.html", reason=error.reason), 400
+    return render_template(
+        "links/refused.html", reason=error.reason, renew_url=None,
+        expired_text=_("Neem contact op met de coördinator van de Vrijwilligers Centrale Utrecht; die helpt u "
+                       "graag verder."),
+    ), 400
 
 
 @bp.get("/nog-beschikbaar/<token>")

@@ -19,8 +19,7 @@ from matching import learning
 from matching.errors import Conflict
 from matching.store import DurabilityModel, Match, Resident, Volunteer
 
-from . import audit
-from .runs import PROFILE_COLUMNS, engine_record
+from . import audit, runs
 
 STARTED = ("active", "ended")
 
@@ -36,21 +35,21 @@ def history(session: Session, today: date) -> tuple[dict[str, Any], int]:
     vol, res = aliased(Volunteer), aliased(Resident)
     rows = session.execute(
         select(Match.activated_at, Match.ended_at, Match.status,
-               *(getattr(vol, c) for c in PROFILE_COLUMNS), vol.anonymised_at,
-               *(getattr(res, c) for c in PROFILE_COLUMNS), res.anonymised_at)
+               *(getattr(vol, c) for c in runs.PROFILE_COLUMNS), vol.anonymised_at,
+               *(getattr(res, c) for c in runs.PROFILE_COLUMNS), res.anonymised_at)
         .join(vol, vol.id == Match.volunteer_id)
         .join(res, res.id == Match.resident_id)
         .where(Match.status.in_(STARTED), Match.activated_at.is_not(None))
         .order_by(Match.activated_at, Match.id)
     ).all()
-    width = len(PROFILE_COLUMNS) + 1
+    width = len(runs.PROFILE_COLUMNS) + 1
     volunteers: dict[str, dict] = {}
     residents: dict[str, dict] = {}
     matches, left_out = [], 0
     for row in rows:
         started, ended_at, status = row[0], row[1], row[2]
         v_row, r_row = row[3:3 + width], row[3 + width:3 + 2 * width]
-        v, r = engine_record(v_row), engine_record(r_row)
+        v, r = runs.engine_record(v_row), runs.engine_record(r_row)
         if v_row[-1] or r_row[-1] or None in (v["lat"], v["lon"], r["lat"], r["lon"]):
             left_out += 1
             continue

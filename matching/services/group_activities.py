@@ -13,11 +13,15 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import activity_fit
+from matching import activity_fit, explain
 from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.scoring import pack_tags
 from matching.store import (
-    SUGGESTION_STATUSES, TARGET_GROUPS, ActivitySuggestion, GroupActivity, Resident,
+    SUGGESTION_STATUSES,
+    TARGET_GROUPS,
+    ActivitySuggestion,
+    GroupActivity,
+    Resident,
 )
 
 from . import mail, profiles, validation
@@ -120,16 +124,6 @@ class Fit:
     shared_slots: list[int]
 
 
-def _bits(words: np.ndarray) -> list[int]:
-    out = []
-    for w, word in enumerate(int(x) for x in words):
-        while word:
-            low = word & -word
-            out.append(w * 64 + low.bit_length() - 1)
-            word ^= low
-    return out
-
-
 def rank(session: Session, residents: list[Resident], top: int = activity_fit.TOP) -> dict[str, list[Fit]]:
     """Per resident (with a place), the best-fitting active activities: all in one pass."""
     placed = [r for r in residents if r.lat is not None and r.lon is not None]
@@ -160,8 +154,8 @@ def rank(session: Session, residents: list[Resident], top: int = activity_fit.TO
                 break
             out[resident.id].append(Fit(
                 activities[a], round(float(found.score[row, k]), 1), round(float(found.km[row, k]), 2),
-                [vocabulary[b] for b in _bits(found.shared_interests[row, k])],
-                _bits(np.array([found.shared_slots[row, k]], dtype=np.uint64)),
+                [vocabulary[b] for b in explain.bits(found.shared_interests[row, k].tolist())],
+                explain.bits([int(found.shared_slots[row, k])]),
             ))
     return out
 

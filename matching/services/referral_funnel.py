@@ -11,12 +11,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matching.store import REFERRAL_SOURCES, Match, MatchRun, Resident
+from matching.store import REFERRAL_SOURCES, Match, Resident
 
+from . import waiting
 from .periods import Period
 from .reports import ACCEPTED, share, suppress
-
-RECENT_RUNS = 20
 
 
 @dataclass(frozen=True)
@@ -39,31 +38,21 @@ def funnel(session: Session, period: Period) -> list[Source]:
         .where(Match.status.in_(ACCEPTED), Match.resident_id.in_([r.id for r in residents]))
         .group_by(Match.resident_id)
     ).all()) if residents else {}
-    reasons = _latest_reasons(session)
+    reasons = waiting.recent_reasons(session)
     out = []
     for source in REFERRAL_SOURCES:
         rows = [r for r in residents if r.referral_source == source]
         matched = [r for r in rows if r.id in first_match]
         days = [_days(r.created_at, first_match[r.id]) for r in matched if first_match[r.id] is not None]
-        waiting = Counter(reasons[r.id] for r in rows if r.id not in first_match and r.id in reasons)
+        pending = Counter(reasons[r.id] for r in rows if r.id not in first_match and r.id in reasons)
         enough = suppress(len(rows)) is not None and len(matched) >= 5
         out.append(Source(
             source, suppress(len(rows)), share(len(matched), len(rows)),
             round(statistics.median(days), 1) if enough and days else None,
-            {code: suppress(n) for code, n in waiting.most_common()},
+            {code: suppress(n) for code, n in pending.most_common()},
         ))
     return out
 
 
 def _days(start: datetime, end: datetime) -> float:
     return max(0.0, (end - start).total_seconds() / 86400)
-
-
-def _latest_reasons(session: Session) -> dict[str, str]:
-    """Per resident, the reason of the latest recent run that left them without a proposal."""
-    found: dict[str, str] = {}
-    for run in session.scalars(select(MatchRun).where(MatchRun.status == "done")
-                               .order_by(MatchRun.started_at.desc()).limit(RECENT_RUNS)):
-        for resident_id, reason in (run.unmatched or {}).items():
-            found.setdefault(resident_id, str(reason))
-    return found

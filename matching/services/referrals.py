@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matching.errors import InvalidLink, ValidationFailed
-from matching.store import Link, Match, MatchRun, ReferralNote, ReferralUpdate, Resident
+from matching.store import Link, Match, ReferralNote, ReferralUpdate, Resident
 
-from . import consents, links, mail, profiles
+from . import consents, links, mail, profiles, waiting
 from .audit import record
 
 PURPOSE = "referral_status"
@@ -34,7 +34,6 @@ STAGE_WORDS = {
     "ended": "het maatjescontact is beëindigd", "closed": "de aanmelding is afgesloten",
 }
 NEW_DAYS = 7
-RECENT_RUNS = 20  # how far back a waiting resident's latest engine reason is looked for
 
 
 @dataclass(frozen=True)
@@ -43,8 +42,9 @@ class Stage:
     reason: str | None = None  # the engine's reason code, an end reason code, or a closing text
 
 
-def stage_of(session: Session, resident: Resident) -> Stage:
-    """Where the referral stands now, as the referrer may hear it."""
+def stage_of(session: Session, resident: Resident, reasons: dict[str, str] | None = None) -> Stage:
+    """Where the referral stands now, as the referrer may hear it; reasons: waiting.recent_reasons,
+    when the caller has them already."""
     if resident.status == "closed":
         return Stage("closed", (resident.closed_reason or "")[:200] or None)
     latest = session.scalars(
@@ -60,21 +60,8 @@ def stage_of(session: Session, resident: Resident) -> Stage:
         return Stage("received")
     if latest is not None and latest.status == "ended":
         return Stage("ended", latest.end_reason)
-    reason = _engine_reason(session, resident.id)
+    reason = (waiting.recent_reasons(session) if reasons is None else reasons).get(resident.id)
     return Stage("waiting", reason) if reason else Stage("intake_done")
-
-
-def _engine_reason(session: Session, resident_id: str) -> str | None:
-    """Why the latest run that considered this resident found nobody (None: proposed, or no run)."""
-    for run in session.scalars(select(MatchRun).where(MatchRun.status == "done")
-                               .order_by(MatchRun.started_at.desc()).limit(RECENT_RUNS)):
-        if resident_id in (run.unmatched or {}):
-            return str(run.unmatched[resident_id])
-        proposed = session.scalar(select(Match.id).where(Match.run_id == run.id,
-                                                         Match.resident_id == resident_id).limit(1))
-        if proposed is not None:
-            return None
-    return None
 
 
 def intake_done(session: Session, resident_id: str, inform_referrer: bool, *, actor: str | None,
@@ -139,6 +126,7 @@ def notify_moves(session: Session, *, now: datetime, base_url: str, secret: str)
         .order_by(Resident.created_at, Resident.id)
     ).all()
     sent = 0
+    reasons = waiting.recent_reasons(session) if rows else {}
     for resident, previous in rows:
         if previous is None:
             _notify(session, resident, Stage("received"), now=now, base_url=base_url, secret=secret)
@@ -148,7 +136,7 @@ def notify_moves(session: Session, *, now: datetime, base_url: str, secret: str)
             continue
         if not informs_referrer(session, resident):
             continue
-        stage = stage_of(session, resident)
+        stage = stage_of(session, resident, reasons)
         if (stage.stage, stage.reason) == (previous.stage, previous.reason):
             continue
         _notify(session, resident, stage, now=now, base_url=base_url, secret=secret)

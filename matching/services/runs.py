@@ -15,10 +15,18 @@ from sqlalchemy.orm import Session
 from matching import engine
 from matching.errors import NotFound, ValidationFailed
 from matching.problem import parse
-from matching.services import audit, pairing, profiles
+from matching.services import audit, durability_models, pairing, profiles
 from matching.services import scope as scopes
 from matching.services.scope import Scope
-from matching.store import TARGET_GROUPS, DurabilityModel, Exclusion, Match, MatchRun, Resident, Volunteer
+from matching.store import (
+    TARGET_GROUPS,
+    DurabilityModel,
+    Exclusion,
+    Match,
+    MatchRun,
+    Resident,
+    Volunteer,
+)
 
 log = logging.getLogger("maatwerk.runs")
 
@@ -63,8 +71,8 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
         weights = {k: v for k, v in weights.items() if k == "waiting"}
     clean = {"objective": objective, "weights": weights, "min_score": settings.get("min_score", 0)}
     try:
-        parse({"today": "2000-01-01", "settings": {**clean, "objective": "weights",
-                                                   "weights": {**weights}}})
+        # The objective's own weights are checked when the run has its model; here the values.
+        parse({"today": "2000-01-01", "settings": {"weights": weights, "min_score": clean["min_score"]}})
     except ValueError:
         raise ValidationFailed({"settings": "invalid_settings"}) from None
     return clean
@@ -87,9 +95,7 @@ def start_run(
     objective "durability" is asked before any model was learned.
     """
     clean = check_settings(settings)
-    model = session.scalars(
-        select(DurabilityModel).order_by(DurabilityModel.created_at.desc(), DurabilityModel.id.desc()).limit(1)
-    ).first()
+    model = durability_models.current(session)
     if clean["objective"] == "durability" and model is None:
         raise ValidationFailed({"objective": "no_model"})
     run = MatchRun(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.store import MatchRun, Resident
+from matching.store import Match, MatchRun, Resident
 
 from .reports import MIN_GROUP, UNKNOWN, suppress
 from .scope import HOST, Scope
@@ -60,6 +60,21 @@ def latest_reasons(session: Session) -> dict[str, str]:
     run = session.scalars(select(MatchRun).where(MatchRun.status == "done")
                           .order_by(MatchRun.started_at.desc()).limit(1)).first()
     return reasons_by_resident(run.unmatched or {}) if run is not None else {}
+
+
+def recent_reasons(session: Session, runs: int = 20) -> dict[str, str]:
+    """Per resident, the reason of the most recent of the last `runs` finished runs that considered
+    them, if it left them without a proposal (a run of one wijk or group sees only some)."""
+    found: dict[str, str] = {}
+    seen: set[str] = set()
+    for run in session.scalars(select(MatchRun).where(MatchRun.status == "done")
+                               .order_by(MatchRun.started_at.desc()).limit(runs)):
+        for resident_id, reason in reasons_by_resident(run.unmatched or {}).items():
+            if resident_id not in seen:
+                found[resident_id] = reason
+                seen.add(resident_id)
+        seen.update(session.scalars(select(Match.resident_id).where(Match.run_id == run.id)))
+    return found
 
 
 def waiting_list(session: Session, today: date, *, wijk: str | None = None,

@@ -12,6 +12,7 @@ from matching.services import (
     check_ins, decisions, durability_models, reengagement, referrals, retention, reviews,
 )
 from jobs.outbox import send_due, transport_from_config
+from matching.services.profiles import local_date
 from matching.store import make_engine, make_session_factory, utcnow
 
 log = logging.getLogger("maatwerk.jobs")
@@ -94,7 +95,7 @@ def refit_durability_model() -> None:
     now = utcnow()
     try:
         with sessions(config.DATABASE_URL)() as session, session.begin():
-            done = durability_models.refit(session, today=now.date(), now=now, actor=None)
+            done = durability_models.refit(session, today=local_date(now), now=now, actor=None)
             log.info("durability.refit version=%s created=%s n=%d events=%d", done.model.version,
                      done.created, done.model.n, done.model.events)
     except Conflict:

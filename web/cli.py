@@ -4,7 +4,6 @@ from __future__ import annotations
 import getpass
 import importlib
 import secrets
-from datetime import date
 
 import click
 from flask import current_app
@@ -17,6 +16,7 @@ from matching.services import api_tokens, durability_models
 from demo import population as demo_service
 from matching.services import geocoding
 from matching.services import staff as staff_service
+from matching.services.profiles import local_date
 from matching.store import API_SCOPES, StaffUser, utcnow
 from matching.store import schema
 
@@ -114,7 +114,7 @@ def demo(seed: int, today: object) -> None:
     """Migrate the database, load the demo population and print the demo login."""
     schema.upgrade(current_app.extensions["maatwerk.engine"])
     session = db_session()
-    day = today.date() if today else date.today()  # type: ignore[attr-defined]
+    day = today.date() if today else local_date(utcnow())  # type: ignore[attr-defined]
     if session.query(StaffUser.id).first() is None:
         try:
             summary = demo_service.load(

@@ -12,6 +12,7 @@ from werkzeug import Response
 
 from matching.errors import Conflict
 from matching.services import durability_models
+from matching.services.profiles import local_date
 from matching.store import utcnow
 
 from . import staff_scope
@@ -76,7 +77,7 @@ def refit() -> Response:
     session = db_session()
     now = utcnow()
     try:
-        done = durability_models.refit(session, today=now.date(), now=now, actor=current_user.id)
+        done = durability_models.refit(session, today=local_date(now), now=now, actor=current_user.id)
     except Conflict:
         session.rollback()
         flash(_("Er zijn nog te weinig beëindigde koppelingen om van te leren (minstens 30)."), "error")

@@ -13,6 +13,7 @@ from werkzeug import Response
 
 from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.services import decisions, proposals
+from matching.services.profiles import local_date
 from matching.store import Resident, utcnow
 
 from . import explanations
@@ -75,7 +76,7 @@ def index() -> str:
                                          .order_by(Resident.neighbourhood)) if w]
     return render_template(
         "proposals/index.html", found=found, status=status, tabs=STATUS_TABS,
-        run_id=request.args.get("run", ""), slot_label=slot_label, today=date.today(),
+        run_id=request.args.get("run", ""), slot_label=slot_label, today=local_date(utcnow()),
         reasons=explanations.reasons, why_not=explanations.why_not, shown=shown,
         filters=_filter_args(shown), wijken=wijken, sort_labels=SORT_LABELS,
     )
@@ -162,7 +163,7 @@ def swap(match_id: str) -> Response:
     now = utcnow()
     try:
         proposals.swap(session, match_id, request.form.get("volunteer_id", ""),
-                       actor=current_user.id, now=now, today=now.date(),
+                       actor=current_user.id, now=now, today=local_date(now),
                        expected_version=_version())
     except (Conflict, NotFound, ValidationFailed) as error:
         return _refused(error)

@@ -7,6 +7,7 @@ from werkzeug import Response
 
 from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.services import group_activities, profiles, referrals, routing
+from matching.services.profiles import local_date
 from matching.store import ActivitySuggestion, GroupActivity, Resident, utcnow
 
 from . import profile_pages as pages
@@ -35,7 +36,7 @@ def shared_pool() -> str:
     if staff_scope.scope().is_host:
         abort(404)
     return render_template("residents/shared_pool.html", residents=routing.shared_pool(db_session()),
-                           labels=labels, today=utcnow().date())
+                           labels=labels, today=local_date(utcnow()))
 
 
 @bp.post("/gedeelde-pool/<resident_id>/overnemen")

@@ -93,7 +93,7 @@ def show(
 ) -> ProposalView:
     """The proposal behind a link; reading it changes nothing."""
     _link, match = _linked(session, token, now=now, secret=secret)
-    return _view(session, match, locale, now.date())
+    return _view(session, match, locale, profiles.local_date(now))
 
 
 def decide(
@@ -117,15 +117,15 @@ def decide(
         standing = _STANDING.get(match.status)
         result = "closed" if standing is None else (
             "already_received" if standing == choice else "conflict")
-        return Decision(result, standing, _view(session, match, locale, now.date()))
+        return Decision(result, standing, _view(session, match, locale, profiles.local_date(now)))
     outcome = links.use(session, link, choice, now)
     if not outcome.recorded:
-        return Decision(outcome.result, outcome.choice, _view(session, match, locale, now.date()))
+        return Decision(outcome.result, outcome.choice, _view(session, match, locale, profiles.local_date(now)))
     if choice == "accept":
         _accept(session, match, now)
     else:
         _decline(session, match, reason, now)
-    return Decision("recorded", choice, _view(session, match, locale, now.date()))
+    return Decision("recorded", choice, _view(session, match, locale, profiles.local_date(now)))
 
 
 def _accept(session: Session, match: Match, now: datetime) -> None:
@@ -281,7 +281,7 @@ def record_introduction(
         raise NotFound("match not found", field="match_id")
     if match.status != "accepted":
         raise Conflict("not_accepted")
-    if intro_date > now.date():
+    if intro_date > profiles.local_date(now):
         raise ValidationFailed({"intro_date": "in_future"})
     values = {"intro_date": intro_date, "intro_volunteer_go": volunteer_go,
               "intro_resident_go": resident_go, "acted_by": actor}

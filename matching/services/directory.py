@@ -146,7 +146,7 @@ def search(
     """One page of the scope's profiles, with the total over all pages, each recorded as viewed."""
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page {page} / page_size {page_size} out of range")
-    statement = select_profiles(kind, filters, scope=scope, today=now.date())
+    statement = select_profiles(kind, filters, scope=scope, today=profiles.local_date(now))
     total = count(session, statement)
     items = list(session.scalars(statement.limit(page_size).offset((page - 1) * page_size)))
     for item in items:

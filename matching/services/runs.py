@@ -127,7 +127,7 @@ def run_matching(
     """
     run = start_run(session, scope=scope, settings=settings, started_by=started_by, now=now,
                     via=via, organisation=organisation)
-    return execute_run(session, run.id, now=now, today=now.date())
+    return execute_run(session, run.id, now=now, today=profiles.local_date(now))
 
 
 def execute_run(session: Session, run_id: str, *, now: datetime, today: date) -> MatchRun:

@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import config
 from demo import population as demo
 from matching.services import durability_models
 from matching.services import staff as staff_service
+from matching.services.profiles import local_date
 from matching.store import OutboxMessage, make_engine, make_session_factory, utcnow
 from tests.conftest import CHEAP_HASH, unavailable
 from tests.logins import PASSWORD
@@ -47,8 +47,8 @@ def site(sqlite_template: Path, tmp_path: Path, translations: str) -> Iterator[t
     engine = make_engine(url)
     with serving(app) as base:
         with make_session_factory(engine)() as session:
-            demo.load(session, seed=7, today=date.today(), postcode_file=None)
-            durability_models.refit(session, today=date.today(), now=utcnow(), actor=None)
+            demo.load(session, seed=7, today=local_date(utcnow()), postcode_file=None)
+            durability_models.refit(session, today=local_date(utcnow()), now=utcnow(), actor=None)
             staff_service.create_user(session, email="admin@vcu.example", name="Beheer",
                                       role="admin", password=PASSWORD, profile=CHEAP_HASH)
             demo.first_mails(session, now=utcnow(), base_url=base, secret=app.secret_key)

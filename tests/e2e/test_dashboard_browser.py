@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,8 @@ import pytest
 from config import TestConfig as AppConfig
 from demo import population as demo
 from matching.services import staff as staff_service
-from matching.store import make_engine, make_session_factory, schema
+from matching.services.profiles import local_date
+from matching.store import make_engine, make_session_factory, schema, utcnow
 
 from ..conftest import CHEAP_HASH, SHARED
 from ..logins import PASSWORD
@@ -33,7 +33,7 @@ def server(tmp_path: Path, translations: str) -> Iterator[str]:
     schema.upgrade(engine)
     postcodes = SHARED / "geo" / "NL.txt"
     with make_session_factory(engine)() as session:
-        demo.load(session, seed=7, today=date.today(),
+        demo.load(session, seed=7, today=local_date(utcnow()),
                   postcode_file=str(postcodes) if postcodes.exists() else None)
         staff_service.create_user(session, email=EMAIL, name="Browser", role="coordinator",
                                   password=PASSWORD, profile=CHEAP_HASH)

@@ -1,7 +1,7 @@
 """The volunteer's answer, reminders, expiry, the introduction meeting, and the state machine."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -207,6 +207,22 @@ def test_a_no_go_ends_the_match_excludes_and_the_resident_waits(session, offered
     assert resident.status == "waiting" and resident.waiting_since == date(2025, 3, 1)
     assert session.scalar(select(func.count()).select_from(Exclusion)) == 1
     assert session.get(Volunteer, match.volunteer_id).open_matches == 0
+
+
+def test_the_introduction_date_is_utrechts_date_not_the_servers(session, offered):
+    """At 23:30 UTC in winter it is already tomorrow in Utrecht: that date is today, not the future."""
+    match, token = offered
+    decide(session, token, "accept")
+    late = datetime(NOW.year, NOW.month, NOW.day, 23, 30, tzinfo=UTC) + timedelta(days=1)
+    utrecht_today = late.date() + timedelta(days=1)
+    with pytest.raises(ValidationFailed):
+        decisions.record_introduction(
+            session, match.id, intro_date=utrecht_today + timedelta(days=1), volunteer_go=True,
+            resident_go=True, actor=None, now=late)
+    active = decisions.record_introduction(
+        session, match.id, intro_date=utrecht_today, volunteer_go=True, resident_go=True,
+        actor=None, now=late)
+    assert active.status == "active" and active.intro_date == utrecht_today
 
 
 def test_introduction_only_after_accept(session, offered):

@@ -1,9 +1,10 @@
 """The indicators under /api/v1/stats: a token is needed, groups under five never show."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from matching.services import api_tokens, pairing
+from matching.services.profiles import local_date
 from matching.store import utcnow
 
 API = "/api/v1/stats"
@@ -42,9 +43,9 @@ def test_stats_count_matches_and_suppress_small_groups(client, session, make_vol
                            status="active", activated_at=activated)
     # Two people in another wijk: a group that must not be shown.
     make_resident(first_name="Klein", neighbourhood="Binnenstad", status="waiting",
-                  waiting_since=date.today() - timedelta(days=30))
+                  waiting_since=local_date(utcnow()) - timedelta(days=30))
     make_resident(first_name="Klein2", neighbourhood="Binnenstad", status="waiting",
-                  waiting_since=date.today() - timedelta(days=40))
+                  waiting_since=local_date(utcnow()) - timedelta(days=40))
     session.commit()
 
     response = client.get(API, headers=_token(session))

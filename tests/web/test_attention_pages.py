@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from matching.services import check_ins
-from matching.store import CheckIn, ExitInterview, Match, MilestoneReview, OutboxMessage, Resident
+from matching.services.profiles import local_date
+from matching.store import CheckIn, ExitInterview, Match, MilestoneReview, OutboxMessage, Resident, utcnow
 from tests.logins import csrf_token
 
 PAGE = "/aandacht/"
@@ -31,7 +32,7 @@ def test_coordinator_sees_ranked_matches_with_reasons_and_open_reviews(logged_in
                                                                        make_active_match):
     match = _match_with_call_request(session, make_active_match, first_name="Gerrit")
     quiet = make_active_match(NOW - timedelta(days=100))
-    review = MilestoneReview(match_id=quiet.id, milestone="3m", due_on=date.today())
+    review = MilestoneReview(match_id=quiet.id, milestone="3m", due_on=local_date(utcnow()))
     session.add(review)
     session.commit()
     client = logged_in("coordinator")
@@ -51,7 +52,7 @@ def test_review_form_with_loneliness_then_ending_with_rematch(logged_in, session
     match = make_active_match(NOW - timedelta(days=200),
                               resident={"waiting_since": date(2025, 1, 6),
                                         "email": "henk@example.org"})
-    review = MilestoneReview(match_id=match.id, milestone="6m", due_on=date.today())
+    review = MilestoneReview(match_id=match.id, milestone="6m", due_on=local_date(utcnow()))
     session.add(review)
     session.commit()
     client = logged_in("coordinator")

@@ -224,15 +224,15 @@ def test_the_nav_has_koppelen(logged_in):
 def test_the_review_page_explains_in_dutch_and_offers_only_swaps_with_a_place(
     logged_in, session, make_volunteer, make_resident
 ):
-    from datetime import date
-
+    from matching.services.profiles import local_date
     from matching.store import Volunteer
 
     client = logged_in("coordinator")
     make_volunteer(first_name="Anne", availability=[1, 4])
     other = make_volunteer(first_name="Bram", last_name="Bos", email="bram@example.org",
                            interests=["koken"], activities=[], availability=[4])
-    make_resident(first_name="Henk", waiting_since=date.today() - timedelta(days=10))
+    # Utrecht's date, not the machine's: between 23:00 and 24:00 UTC they differ.
+    make_resident(first_name="Henk", waiting_since=local_date(utcnow()) - timedelta(days=10))
     session.commit()
     start_run(client)
     page = client.get("/koppelen/voorstellen/").get_data(as_text=True)

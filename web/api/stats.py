@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from matching.services import reports
 from matching.services.periods import FIRST_DAY, LAST_DAY, Period
+from matching.services.profiles import local_date
 from matching.store import TARGET_GROUPS, utcnow
 
 from ..db import db_session
@@ -55,7 +56,7 @@ class Stats(Schema):
 @documented(bp, 401, 422, 429)
 def indicators(query: dict[str, Any]) -> dict[str, Any]:
     now = utcnow()
-    end = query["tot"] or now.date() + timedelta(days=1)
+    end = query["tot"] or local_date(now) + timedelta(days=1)
     start = query["van"] or end - timedelta(days=365)
     if end <= start:
         start = end - timedelta(days=365)

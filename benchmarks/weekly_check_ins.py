@@ -76,7 +76,7 @@ def naive(session: Session, now: datetime) -> int:
             session, dedupe_key=f"check_in:{match.id}:{week}",
             to=(match.volunteer.full_name, match.volunteer.email), template="check_in",
             context={"name": match.volunteer.first_name, "link": f"{BASE}/check-in/{token}",
-                     "week_number": int(week[-2:]), "valid_until": "21-12-2026"},
+                     "week_number": int(week[-2:]), "valid_until": "2026-12-21"},
             locale="nl", subject_kind="match", subject_id=match.id, now=now,
         )
         sent += 1

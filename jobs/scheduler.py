@@ -30,6 +30,8 @@ WEEK_SECONDS = 7 * 24 * 3600
 # later issues add their jobs here.
 JOBS: JobRegistry = {
     "outbox.dispatch": ("jobs.tasks:dispatch_outbox", {"trigger": "interval", "minutes": 1}),
+    # Runs started on the run page wait at most this long before they start.
+    "match_runs.execute": ("jobs.tasks:execute_match_runs", {"trigger": "interval", "seconds": 2}),
     "proposals.remind": ("jobs.tasks:remind_proposals", {"trigger": "cron", "hour": 9, "minute": 0}),
     "proposals.expire": ("jobs.tasks:expire_proposals", {"trigger": "interval", "hours": 1}),
     # A scheduler down over Monday 09:00 still sends that week's check-ins when it comes back,

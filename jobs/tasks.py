@@ -11,6 +11,7 @@ from matching.errors import Conflict
 from matching.services import (
     check_ins, decisions, durability_models, reengagement, referrals, retention, reviews,
 )
+from jobs import match_runs
 from jobs.outbox import send_due, transport_from_config
 from matching.services.profiles import local_date
 from matching.store import make_engine, make_session_factory, utcnow
@@ -31,6 +32,14 @@ def dispatch_outbox() -> None:
     if report.sent or report.retrying or report.failed:
         log.info("outbox.dispatch sent=%d retrying=%d failed=%d skipped=%d",
                  report.sent, report.retrying, report.failed, report.skipped)
+
+
+def execute_match_runs() -> None:
+    """Execute the match runs started on the run page, oldest first, stage by stage."""
+    config = from_environment()
+    executed = match_runs.execute_queued(sessions(config.DATABASE_URL))
+    if executed:
+        log.info("match_runs.execute executed=%d", executed)
 
 
 def remind_proposals() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -140,10 +140,18 @@ def _check_locked(pool: Pool) -> Pairs:
     return Pairs(lv, lr, km, score, scoring.score_to_cost(score), np.ones(len(lv), bool), len(lv))
 
 
-def solve_pool(pool: Pool, method: str = "auto") -> Solution:
-    """Allowed pairs, then the lexicographic optimum (max matched, then min cost) around locked pairs."""
+def _quiet(_stage: str) -> None:
+    pass
+
+
+def solve_pool(pool: Pool, method: str = "auto", progress: Callable[[str], None] = _quiet) -> Solution:
+    """Allowed pairs, then the lexicographic optimum (max matched, then min cost) around locked pairs.
+
+    `progress` hears "solving" once the pairs are scored.
+    """
     locked_pairs = _check_locked(pool)
     pairs = candidate_pairs(pool, method)
+    progress("solving")
     locked_count = np.bincount(pool.locked[:, 0], minlength=len(pool.vols))
     free = np.where(pool.available, pool.vols.capacity - locked_count, 0)
     locked_res = np.zeros(len(pool.res), dtype=bool)
@@ -184,12 +192,18 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def solve(problem: dict, method: str = "auto") -> dict:
-    """Proposals for a problem dict: pairs with explanations, unmatched residents with reasons, stats."""
+def solve(problem: dict, method: str = "auto", progress: Callable[[str], None] = _quiet) -> dict:
+    """Proposals for a problem dict: pairs with explanations, unmatched residents with reasons, stats.
+
+    `progress` hears each stage as it starts: "pairs" (parse, pairs in reach, scores), "solving",
+    "explaining".
+    """
     start = time.perf_counter()
     with _without_cyclic_gc():
+        progress("pairs")
         pool = parse(problem)
-        solution = solve_pool(pool, method)
+        solution = solve_pool(pool, method, progress)
+        progress("explaining")
         result = explain.describe(solution)
     result["stats"]["seconds"] = round(time.perf_counter() - start, 4)
     return result

@@ -37,7 +37,8 @@ class MaatwerkGroup(FlaskGroup):
     """Flask's group plus command groups of other packages, imported only when called."""
 
     # web never imports jobs at module level: the arrows stay web -> matching, jobs -> matching.
-    LAZY = {"jobs": "jobs.cli:jobs", "scheduler": "jobs.cli:scheduler"}
+    LAZY = {"jobs": "jobs.cli:jobs", "scheduler": "jobs.cli:scheduler",
+            "match-run": "jobs.cli:match_run"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})

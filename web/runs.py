@@ -28,6 +28,14 @@ bp = Blueprint("runs", __name__, url_prefix="/koppelen")
 bp.before_request(staff_scope.matches_guard)
 
 STATUS_LABELS = {"running": _l("Bezig"), "done": _l("Klaar"), "failed": _l("Mislukt")}
+STAGE_LABELS = {
+    "queued": _l("In de wachtrij"),
+    "loading": _l("Deelnemers en vrijwilligers laden"),
+    "pairs": _l("Paren binnen bereik zoeken en scoren"),
+    "solving": _l("De beste verdeling berekenen"),
+    "explaining": _l("Elk voorstel uitleggen"),
+    "storing": _l("Voorstellen opslaan"),
+}
 WEIGHT_LABELS = {
     "interests": _l("Gedeelde interesses"), "activities": _l("Gedeelde activiteiten"),
     "availability": _l("Gedeelde momenten"), "distance": _l("Dichtbij"),
@@ -97,9 +105,10 @@ def start() -> Response | tuple[str, int]:
         return _index(422, request.form)
     session = db_session()
     try:
-        run = runs.run_matching(session, scope=scope, settings=settings,
-                                started_by=current_user.id, now=utcnow(),
-                                organisation=staff_scope.scope().organisation)
+        # Queued: the scheduler's executor solves it while the run page follows its stages.
+        run = runs.start_run(session, scope=scope, settings=settings,
+                             started_by=current_user.id, now=utcnow(),
+                             organisation=staff_scope.scope().organisation)
     except ValidationFailed as error:
         session.rollback()
         for key in error.errors.values():
@@ -126,6 +135,7 @@ def show(run_id: str) -> str:
     return render_template(
         "runs/show.html", run=run, reasons=reasons, reason_labels=UNMATCHED,
         counts=runs.proposal_counts(session, run.id), status_labels=STATUS_LABELS,
+        stage_labels=STAGE_LABELS, stage_order=runs.STAGES,
         target_groups=labels.TARGET_GROUPS, comparison=comparison, names=names,
         weights=_run_weights(run), weight_labels=WEIGHT_LABELS, number=explanations.number,
         model=session.get(DurabilityModel, run.model_id) if run.model_id else None,

@@ -1,4 +1,8 @@
-"""Match runs: the waiting pool from the database -> the engine -> stored, explained proposals."""
+"""Match runs: the waiting pool from the database -> the engine -> stored, explained proposals.
+
+A run is prepared (read only), solved by the engine, then finished in one short write: nothing is
+locked while the engine works, and each stage can be reported from other transactions.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -6,14 +10,14 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from matching import engine
-from matching.errors import NotFound, ValidationFailed
+from matching.errors import Conflict, NotFound, ValidationFailed
 from matching.problem import parse
 from matching.services import audit, durability_models, pairing, profiles
 from matching.services import scope as scopes
@@ -37,6 +41,13 @@ EXPLANATION_KEYS = (
     "reasons", "parts", "alternatives", "durability", "durability_factors",
 )
 OBJECTIVES = ("weights", "durability")
+# A run's stages in order, with where each starts on the run page's bar: the share of a national
+# run's time (50,000 x 50,000 on PostgreSQL, benchmarks/match_run.py) spent before it.
+STAGE_PROGRESS = {"queued": 0, "loading": 1, "pairs": 20, "solving": 35, "explaining": 55,
+                  "storing": 65, "done": 100}
+STAGES = tuple(STAGE_PROGRESS)
+# A stage that has not reported for this long was cut off (its process stopped).
+STALLED_AFTER = timedelta(minutes=15)
 
 PROFILE_COLUMNS = (
     "id", "lat", "lon", "languages", "interests", "activities", "availability", "gender",
@@ -87,8 +98,12 @@ def start_run(
     now: datetime,
     via: str | None = None,
     organisation: str | None = None,
+    stage: str = "queued",
 ) -> MatchRun:
     """Record a new run in state "running" for the host or one partner `organisation`.
+
+    It waits in `stage` "queued" for the scheduler's executor (match_runs.execute); a caller that
+    executes it itself starts it at "loading".
 
     The newest learned model, if any, goes with the run: as its objective, or to annotate every
     proposal with its predicted durability. ValidationFailed({"objective": "no_model"}) when the
@@ -100,8 +115,8 @@ def start_run(
         raise ValidationFailed({"objective": "no_model"})
     run = MatchRun(
         scope=check_scope(scope), settings=clean, started_by=started_by,
-        started_at=now, status="running", progress=0, organisation=organisation,
-        model_id=model.id if model else None,
+        started_at=now, status="running", stage=stage, progress=STAGE_PROGRESS[stage],
+        reported_at=now, organisation=organisation, model_id=model.id if model else None,
     )
     session.add(run)
     session.flush()
@@ -120,44 +135,128 @@ def run_matching(
     via: str | None = None,
     organisation: str | None = None,
 ) -> MatchRun:
-    """Start, solve and record a run in the caller's transaction (the run page and the API).
+    """Start, solve and record a run in the caller's transaction (the partner API).
 
     A run that cannot finish is recorded as failed with its reason, never left running; bad
     scope or settings raise ValidationFailed before anything is written.
     """
     run = start_run(session, scope=scope, settings=settings, started_by=started_by, now=now,
-                    via=via, organisation=organisation)
+                    via=via, organisation=organisation, stage="loading")
     return execute_run(session, run.id, now=now, today=profiles.local_date(now))
 
 
 def execute_run(session: Session, run_id: str, *, now: datetime, today: date) -> MatchRun:
-    """Withdraw old unlocked proposals in scope, solve the pool and store the new proposals."""
+    """Prepare, solve and finish a run in this one transaction."""
+    try:
+        prepared = prepare(session, run_id, today=today)
+    except Conflict:  # no longer running
+        return session.get_one(MatchRun, run_id)
+    try:
+        result = engine.solve(prepared.problem)
+    except Exception as error:
+        return fail_run(session, run_id, now=now, error=failure(error), hashed=prepared.hashed)
+    return finish(session, prepared, result, now=now)
+
+
+def failure(error: Exception) -> str:
+    """What a failed run records: the engine's refusal (it names no person), else only "unexpected"."""
+    if isinstance(error, ValueError):
+        return str(error)
+    # The type only: a message or traceback could carry a person's data into the log.
+    log.error("match_run.unexpected_error type=%s", type(error).__name__)
+    return "unexpected error"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a run read: the engine's input and the proposals it replaces."""
+
+    run_id: str
+    problem: dict[str, Any]
+    unknown: dict[str, list[str]]
+    hashed: str
+    replaces: frozenset[str]  # ids of the unlocked proposals in scope, withdrawn when it finishes
+
+
+def prepare(session: Session, run_id: str, *, today: date) -> Prepared:
+    """Read the run's pool as it will be once its scope's unlocked proposals are withdrawn.
+
+    Reads only. Conflict("not_running") when the run has ended meanwhile.
+    """
     run = session.get(MatchRun, run_id)
     if run is None:
         raise NotFound("match_run")
     if run.status != "running":
-        return run
-    # A savepoint: when the run fails, the old proposals stay as they were and the failure is
-    # recorded in the caller's transaction.
-    hashed = None
-    try:
-        with session.begin_nested():
-            _withdraw_previous(session, run, now)
-            problem, unknown = build_problem(session, run.scope, engine_settings(session, run), today,
-                                             organisation=run.organisation)
-            hashed = input_hash(problem)
-            result = engine.solve(problem)
-            _store(session, run, result, unknown, hashed, now)
-    except ValueError as error:  # the engine refused its input: the reason names no person
-        return fail_run(session, run_id, now=now, error=str(error), hashed=hashed)
-    except Exception as error:
-        # The type only: a message or traceback could carry a person's data into the log.
-        log.error("match_run.unexpected_error run=%s type=%s", run_id, type(error).__name__)
-        return fail_run(session, run_id, now=now, error="unexpected error", hashed=hashed)
+        raise Conflict("not_running")
+    replaced = session.execute(_replaced(run)).all()
+    problem, unknown = build_problem(
+        session, run.scope, engine_settings(session, run), today, organisation=run.organisation,
+        withdrawn=Counter(row.volunteer_id for row in replaced),
+        replaced_query=_replaced(run),
+    )
+    return Prepared(run.id, problem, unknown, input_hash(problem),
+                    frozenset(row.id for row in replaced))
+
+
+def finish(session: Session, prepared: Prepared, result: dict[str, Any], *, now: datetime) -> MatchRun:
+    """Withdraw the proposals the run replaces and store its own, in the caller's transaction.
+
+    Conflict("pool_changed") when those proposals changed since `prepare` (one was approved,
+    locked or withdrawn): the run's input is then out of date and nothing is written.
+    """
+    run = session.get_one(MatchRun, prepared.run_id)
+    if run.status != "running":
+        raise Conflict("not_running")
+    replaced = session.execute(_replaced(run)).all()
+    if frozenset(row.id for row in replaced) != prepared.replaces:
+        raise Conflict("pool_changed")
+    pairing.close_many(session, [row.id for row in replaced], "withdrawn", now)
+    profiles.set_resident_status(session, [row.resident_id for row in replaced], "waiting")
+    _store(session, run, result, prepared.unknown, prepared.hashed, now)
     audit.record(session, actor=run.started_by, action="match_run.done",
                  subject=("match_run", run.id), now=now)
     session.flush()
     return run
+
+
+def report(session: Session, run_id: str, stage: str, *, now: datetime) -> None:
+    """Record the stage a running run has reached (and that it is alive)."""
+    session.execute(
+        update(MatchRun).where(MatchRun.id == run_id, MatchRun.status == "running")
+        .values(stage=stage, progress=STAGE_PROGRESS[stage], reported_at=now)
+    )
+
+
+def record_stage_seconds(session: Session, run_id: str, seconds: dict[str, float]) -> None:
+    """Keep how long each stage of a finished run took (on the run page, and to tune the bar)."""
+    run = session.get_one(MatchRun, run_id)
+    run.stats = {**run.stats, "stage_seconds": seconds}
+
+
+def claim_next(session: Session, *, now: datetime) -> str | None:
+    """The oldest queued run, moved to "loading" so that no other executor takes it; or None."""
+    run_id = session.scalar(
+        select(MatchRun.id).where(MatchRun.status == "running", MatchRun.stage == "queued")
+        .order_by(MatchRun.started_at, MatchRun.id).limit(1)
+    )
+    if run_id is None:
+        return None
+    claimed = session.execute(
+        update(MatchRun).where(MatchRun.id == run_id, MatchRun.stage == "queued")
+        .values(stage="loading", progress=STAGE_PROGRESS["loading"], reported_at=now)
+    ).rowcount
+    return run_id if claimed == 1 else None
+
+
+def fail_stalled(session: Session, *, now: datetime) -> list[str]:
+    """Fail the runs that stopped reporting mid-way (their process ended); their ids."""
+    stalled = session.scalars(
+        select(MatchRun.id).where(MatchRun.status == "running", MatchRun.stage != "queued",
+                                  MatchRun.reported_at < now - STALLED_AFTER)
+    ).all()
+    for run_id in stalled:
+        fail_run(session, run_id, now=now, error="interrupted")
+    return list(stalled)
 
 
 def engine_settings(session: Session, run: MatchRun) -> dict[str, Any]:
@@ -192,7 +291,7 @@ def _store(session: Session, run: MatchRun, result: dict[str, Any],
         "volunteers_location_unknown": len(unknown["volunteers"]),
         "residents_location_unknown": len(unknown["residents"]),
     }
-    run.status, run.progress, run.finished_at = "done", 100, now
+    run.status, run.stage, run.progress, run.finished_at = "done", "done", 100, now
 
 
 def fail_run(session: Session, run_id: str, *, now: datetime, error: str,
@@ -211,12 +310,16 @@ def fail_run(session: Session, run_id: str, *, now: datetime, error: str,
 
 def build_problem(
     session: Session, scope: dict[str, Any], settings: dict[str, Any], today: date,
-    *, organisation: str | None = None,
+    *, organisation: str | None = None, withdrawn: Counter[str] | None = None,
+    replaced_query: Select[Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The engine's input for this scope and the ids left out for lack of coordinates.
 
     A partner organisation's run pools its own residents with the host's and its own volunteers.
+    `replaced_query` selects proposals (id, resident_id, volunteer_id) that count as withdrawn:
+    their residents wait again and `withdrawn` (their count per volunteer) frees places.
     """
+    withdrawn = withdrawn or Counter()
     owner = scopes.of(session, organisation)
     locked = session.execute(
         select(Match.volunteer_id, Match.resident_id).where(
@@ -233,14 +336,18 @@ def build_problem(
             owner.pool_volunteers(),
             Volunteer.status == "available",
             or_(Volunteer.open_matches < Volunteer.capacity,
-                Volunteer.id.in_(list(locked_volunteers))),
+                Volunteer.id.in_(list(locked_volunteers)),
+                *([] if replaced_query is None else
+                  [Volunteer.id.in_(replaced_query.with_only_columns(Match.volunteer_id))])),
         )
         .order_by(Volunteer.id)
     ).all()
     rcols = [getattr(Resident, name) for name in PROFILE_COLUMNS]
     resident_query = select(*rcols, Resident.waiting_since).where(
         owner.residents(),
-        or_(Resident.status == "waiting", Resident.id.in_(list(locked_residents))),
+        or_(Resident.status == "waiting", Resident.id.in_(list(locked_residents)),
+            *([] if replaced_query is None else
+              [Resident.id.in_(replaced_query.with_only_columns(Match.resident_id))])),
     )
     if scope.get("neighbourhood"):
         resident_query = resident_query.where(Resident.neighbourhood == scope["neighbourhood"])
@@ -265,7 +372,8 @@ def build_problem(
             continue
         record = engine_record(row)
         # Open matches hold their places already; the kept locked ones are handed back.
-        record["capacity"] = row.capacity - row.open_matches + kept_per_volunteer[row.id]
+        record["capacity"] = (row.capacity - row.open_matches + kept_per_volunteer[row.id]
+                              + withdrawn[row.id])
         if record["capacity"] < 1:
             continue
         volunteers.append(record)
@@ -324,10 +432,10 @@ def input_hash(problem: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _withdraw_previous(session: Session, run: MatchRun, now: datetime) -> None:
-    """Unlocked proposals not yet approved make way for the new run (within its scope)."""
+def _replaced(run: MatchRun) -> Select[Any]:
+    """The unlocked proposals in the run's scope that its own proposals replace."""
     query = (
-        select(Match.id, Match.resident_id)
+        select(Match.id, Match.resident_id, Match.volunteer_id)
         .join(Resident, Resident.id == Match.resident_id)
         .where(Match.status == "proposed", Match.locked.is_(False),
                Scope(run.organisation).residents())
@@ -336,9 +444,7 @@ def _withdraw_previous(session: Session, run: MatchRun, now: datetime) -> None:
         query = query.where(Resident.neighbourhood == run.scope["neighbourhood"])
     if run.scope.get("target_group"):
         query = query.where(Resident.target_group == run.scope["target_group"])
-    rows = session.execute(query).all()
-    pairing.close_many(session, [row.id for row in rows], "withdrawn", now)
-    profiles.set_resident_status(session, [row.resident_id for row in rows], "waiting")
+    return query
 
 
 def latest(session: Session, scope: Scope = scopes.HOST, limit: int = 20) -> list[MatchRun]:

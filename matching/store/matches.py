@@ -38,6 +38,10 @@ class MatchRun(Base):
     input_hash: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default="running")
     progress: Mapped[int] = mapped_column(default=0)
+    # queued, loading, pairs, solving, explaining, storing, done (services.runs.STAGES)
+    stage: Mapped[str] = mapped_column(String(12), default="queued")
+    # When the run last reported a stage: a running run silent for long was cut off.
+    reported_at: Mapped[datetime | None]
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     unmatched: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)

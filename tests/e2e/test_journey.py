@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from matching.services import check_ins, referrals, reviews
 from matching.services import staff as staff_service
@@ -38,6 +38,7 @@ from matching.store import (
     Resident, Volunteer, make_engine, make_session_factory, utcnow,
 )
 from tests.conftest import CHEAP_HASH, MIGRATED_DATA_TABLES, RESIDENT_DEFAULTS, VOLUNTEER_DEFAULTS
+from tests import queued_runs
 from tests.logins import PASSWORD
 
 from .conftest import ARTIFACTS, CHROMIUM, LAUNCH_ARGS
@@ -51,7 +52,7 @@ TIME_TRAVEL = timedelta(weeks=7)
 SEEDED_MATCHES = 4  # with the journey's own, 5: enough for the dashboard to show figures
 
 
-Sessions = Callable[[], Session]
+Sessions = sessionmaker[Session]
 
 
 @pytest.fixture
@@ -229,6 +230,14 @@ def test_the_whole_journey(server: str, postgres: Sessions) -> None:
             browser.close()
 
 
+def _run_queued(staff: Any, sessions: Sessions) -> None:
+    """The run page shows the run queued; the scheduler's executor (run here) does it."""
+    from playwright.sync_api import expect
+
+    expect(staff.locator("[data-stage=queued]")).to_be_visible()
+    assert queued_runs.execute(sessions) == 1
+
+
 def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[..., Any],
              expect: Any) -> None:
     # 1. A volunteer signs up and confirms the address from the e-mail.
@@ -334,6 +343,7 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
     # 5. A match run proposes the pair; the coordinator approves; the volunteer gets the offer.
     staff.click("nav >> text=Koppelen")
     staff.click("text=Koppelronde starten")
+    _run_queued(staff, sessions)
     expect(staff.locator("[data-status=done]")).to_be_visible()
     expect(staff.locator("[data-count=proposed]")).to_have_text("1")
     staff.click("text=Voorstellen van deze ronde bekijken")
@@ -490,6 +500,7 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
     # The resident is rematched: the same pair is excluded, a new volunteer gets the proposal.
     staff.click("nav >> text=Koppelen")
     staff.click("text=Koppelronde starten")
+    _run_queued(staff, sessions)
     expect(staff.locator("[data-status=done]")).to_be_visible()
     expect(staff.locator("[data-count=proposed]")).to_have_text("0")
     staff.goto(f"{base}/vrijwilligers/nieuw")
@@ -509,6 +520,7 @@ def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[...,
     staff.wait_for_selector("h1:has-text('Ahmed Bakker')")
     staff.click("nav >> text=Koppelen")
     staff.click("text=Koppelronde starten")
+    _run_queued(staff, sessions)
     expect(staff.locator("[data-count=proposed]")).to_have_text("1")
     staff.click("text=Voorstellen van deze ronde bekijken")
     expect(staff.locator("tr.proposal")).to_contain_text("Gerrit Mulder")

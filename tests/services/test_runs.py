@@ -232,3 +232,94 @@ def test_a_locked_pair_in_the_pool_is_handed_to_the_engine_with_its_place(
     assert problem["volunteers"][0]["capacity"] == 2
     again = run(session, now=NOW + timedelta(hours=1))
     assert again.status == "done" and again.stats["locked"] == 1 and again.stats["proposed"] == 0
+
+
+# ---------------------------------------------------------------- stages: prepare, solve, finish
+
+
+def _withdraw_then_build(session, run):
+    """The pool the old single-transaction run read: after really withdrawing the proposals."""
+    from matching.services import pairing, profiles
+
+    old = proposals(session)
+    pairing.close_many(session, [m.id for m in old], "withdrawn", NOW)
+    profiles.set_resident_status(session, [m.resident_id for m in old], "waiting")
+    session.flush()
+    return runs.build_problem(session, run.scope, runs.engine_settings(session, run), TODAY)[0]
+
+
+def test_prepare_reads_the_pool_as_after_the_withdrawal_without_writing(
+    session, make_volunteer, make_resident
+):
+    make_volunteer(capacity=2)
+    make_volunteer(email="b@example.org", capacity=1, open_matches=0)
+    make_resident()
+    make_resident(first_name="Truus", waiting_since=date(2025, 6, 1))
+    make_resident(first_name="Kees", waiting_since=date(2025, 7, 1))
+    run(session)  # three proposals, the volunteers' places taken
+    second = runs.start_run(session, scope={}, settings={}, started_by=None, now=NOW)
+    session.commit()
+    before = {(m.id, m.status) for m in proposals(session)}
+    prepared = runs.prepare(session, second.id, today=TODAY)
+    assert {(m.id, m.status) for m in proposals(session)} == before  # nothing written
+    assert prepared.replaces == {m.id for m in proposals(session)} and len(prepared.replaces) == 3
+    assert _withdraw_then_build(session, second) == prepared.problem
+    session.rollback()
+
+
+def test_finish_refuses_when_a_replaced_proposal_changed_meanwhile(
+    session, make_volunteer, make_resident
+):
+    from matching import engine
+    from matching.errors import Conflict
+
+    make_volunteer(capacity=2)
+    make_resident()
+    make_resident(first_name="Truus")
+    run(session)
+    approved = proposals(session)[0]
+    second = runs.start_run(session, scope={}, settings={}, started_by=None, now=NOW)
+    session.commit()
+    prepared = runs.prepare(session, second.id, today=TODAY)
+    result = engine.solve(prepared.problem)
+    approved.status = "offered"  # a coordinator approved it while the engine solved
+    session.commit()
+    with pytest.raises(Conflict, match="pool_changed"):
+        runs.finish(session, prepared, result, now=NOW)
+    session.rollback()
+    assert session.get(MatchRun, second.id).status == "running"
+    assert len(proposals(session)) == 1 and session.get(Match, approved.id).status == "offered"
+
+
+def test_runs_are_claimed_oldest_first_and_once(session):
+    first = runs.start_run(session, scope={}, settings={}, started_by=None, now=NOW)
+    second = runs.start_run(session, scope={}, settings={}, started_by=None,
+                            now=NOW + timedelta(seconds=1))
+    direct = runs.start_run(session, scope={}, settings={}, started_by=None, now=NOW,
+                            stage="loading")
+    assert (first.stage, first.progress, direct.stage) == ("queued", 0, "loading")
+    assert runs.claim_next(session, now=NOW) == first.id
+    assert runs.claim_next(session, now=NOW) == second.id
+    assert runs.claim_next(session, now=NOW) is None
+    session.refresh(first)
+    assert (first.stage, first.progress) == ("loading", runs.STAGE_PROGRESS["loading"])
+
+
+def test_a_run_reports_its_stage_and_a_silent_one_is_failed_as_interrupted(session):
+    quiet = runs.start_run(session, scope={}, settings={}, started_by=None, now=NOW, stage="loading")
+    queued = runs.start_run(session, scope={}, settings={}, started_by=None, now=NOW)
+    runs.report(session, quiet.id, "solving", now=NOW + timedelta(minutes=1))
+    session.refresh(quiet)
+    assert (quiet.stage, quiet.progress) == ("solving", runs.STAGE_PROGRESS["solving"])
+    assert runs.fail_stalled(session, now=NOW + timedelta(minutes=15)) == []
+    assert runs.fail_stalled(session, now=NOW + timedelta(minutes=17)) == [quiet.id]
+    session.refresh(quiet)
+    session.refresh(queued)
+    assert (quiet.status, quiet.error) == ("failed", "interrupted")
+    assert queued.status == "running"  # waiting for the scheduler is not being cut off
+
+
+def test_the_stages_progress_in_order_and_end_at_done():
+    assert runs.STAGES == ("queued", "loading", "pairs", "solving", "explaining", "storing", "done")
+    values = [runs.STAGE_PROGRESS[s] for s in runs.STAGES]
+    assert values == sorted(values) and len(set(values)) == len(values) and values[-1] == 100

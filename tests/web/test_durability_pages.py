@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from matching.store import DurabilityModel, Match, MatchRun, Volunteer
 from tests import history
+from tests import queued_runs
 from tests.logins import csrf_token
 
 from .profile_fixtures import post_form
@@ -88,6 +89,7 @@ def test_a_run_with_the_learned_model_explains_each_proposal(logged_in, session,
     fixed = client.post("/koppelen/", data={"csrf_token": token, "scope": "all", "objective": "weights"})
     learned = client.post("/koppelen/", data={"csrf_token": token, "scope": "all", "objective": "durability"})
     assert fixed.status_code == learned.status_code == 303
+    assert queued_runs.execute_for(client) == 2
     page = client.get(learned.location).get_data(as_text=True)
     model = session.scalars(select(DurabilityModel)).one()
     session.commit()

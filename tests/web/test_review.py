@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from matching.store import Exclusion, Match, MatchRun, OutboxMessage, Resident, utcnow
+from tests import queued_runs
 from tests.logins import csrf_token
 
 
@@ -20,8 +21,11 @@ def people(make_volunteer, make_resident, session, **resident):
 
 
 def start_run(client, **form):
+    """Start a run on the run page, then let the scheduler's executor do it."""
     token = csrf_token(client, "/koppelen/")
-    return client.post("/koppelen/", data={"csrf_token": token, "scope": "all", **form})
+    response = client.post("/koppelen/", data={"csrf_token": token, "scope": "all", **form})
+    queued_runs.execute_for(client)
+    return response
 
 
 def only_match(session) -> Match:

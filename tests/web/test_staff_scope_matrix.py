@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from matching.services import pairing, routing
 from matching.store import AuditEvent, Match, MatchRun, Organisation, Resident, Volunteer, utcnow
+from tests import queued_runs
 from tests.conftest import table_digest
 from tests.logins import csrf_token, login
 
@@ -182,6 +183,8 @@ def test_a_partner_run_pools_its_own_and_shares_only_by_agreement(client, sessio
     def start():
         token = csrf_token(web, "/koppelen/")
         assert web.post("/koppelen/", data={"csrf_token": token, "scope": "all"}).status_code == 303
+        session.commit()  # SQLite: the executor writes
+        assert queued_runs.execute_for(web) == 1
         session.expire_all()
         run = session.scalars(select(MatchRun).order_by(MatchRun.started_at.desc())).first()
         pairs = [(m.volunteer_id, m.resident_id) for m in session.scalars(select(Match).where(Match.run_id == run.id))]

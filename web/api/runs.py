@@ -68,6 +68,9 @@ class Run(Schema):
     id = fields.String()
     status = fields.String(metadata={"enum": ["running", "done", "failed"]})
     progress = fields.Integer()
+    stage = fields.String(metadata={"enum": list(runs.STAGES), "description": (
+        "de stap waar een lopende ronde is: in de wachtrij, laden, paren, verdelen, uitleg, "
+        "opslaan, klaar")})
     started_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
     scope = fields.Dict()

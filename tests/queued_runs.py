@@ -1,0 +1,17 @@
+"""What the scheduler's `match_runs.execute` job does, for tests that start runs on the run page."""
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs import match_runs
+
+
+def execute(sessions: sessionmaker[Session]) -> int:
+    """Execute the queued runs now; how many."""
+    return match_runs.execute_queued(sessions)
+
+
+def execute_for(client: FlaskClient) -> int:
+    """Execute the runs queued through this test client's app."""
+    return execute(client.application.extensions["maatwerk.sessions"])

@@ -370,12 +370,13 @@ def review(
         return statement.where(*where)
 
     # Sort and page narrow rows (ids), then load the page's matches with their people: sorting
-    # whole rows would drag every explanation through the sort. With the people joined, the
-    # filtered rows are materialised once and counted in the same pass; otherwise the planner
-    # walks the sorted matches one by one hoping the LIMIT stops it early (not when few fit).
+    # whole rows would drag every explanation through the sort. Filtered or joined rows are
+    # materialised once and counted in the same pass (the filter is evaluated once, not for the
+    # count and again for the page); otherwise the planner walks the sorted matches one by one
+    # hoping the LIMIT stops it early (not when few fit).
     column = _sort_column(shown)
     page = max(1, page)
-    if people:
+    if people or conditions:
         found = joined(select(Match.id.label("id"), column.label("key"))).cte("shown").prefix_with("MATERIALIZED")
         counted = select(found.c.id, func.count().over().label("total")).order_by(
             *_ordered(found.c.key, found.c.id, shown))

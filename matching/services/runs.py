@@ -43,8 +43,8 @@ EXPLANATION_KEYS = (
 OBJECTIVES = ("weights", "durability")
 # A run's stages in order, with where each starts on the run page's bar: the share of a national
 # run's time (50,000 x 50,000 on PostgreSQL, benchmarks/match_run.py) spent before it.
-STAGE_PROGRESS = {"queued": 0, "loading": 1, "pairs": 20, "solving": 35, "explaining": 55,
-                  "storing": 65, "done": 100}
+STAGE_PROGRESS = {"queued": 0, "loading": 1, "pairs": 19, "solving": 31, "explaining": 63,
+                  "storing": 67, "done": 100}
 STAGES = tuple(STAGE_PROGRESS)
 # A stage that has not reported for this long was cut off (its process stopped).
 STALLED_AFTER = timedelta(minutes=15)

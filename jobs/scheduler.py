@@ -67,6 +67,17 @@ class Scheduler(BlockingScheduler):
         return super()._process_jobs()  # type: ignore[no-any-return]
 
 
+class QuietTicks(logging.Filter):
+    """Drops APScheduler's "running / executed" lines of the jobs that tick every few seconds
+    (the run queue, the watchdog): they would fill the log. Their failures still pass."""
+
+    TICKING = ("jobs.tasks:execute_match_runs", "_watch")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or not any(
+            name in record.getMessage() for name in self.TICKING)
+
+
 def definition(func_ref: str, trigger_kwargs: dict[str, Any]) -> str:
     """A job's registry entry as text: stored as the job's name to notice changes."""
     arguments = ", ".join(f"{k}={v!r}" for k, v in sorted(trigger_kwargs.items()))
@@ -130,6 +141,7 @@ def run(
 ) -> None:
     """Lead when no other scheduler does; otherwise stand by and take over when it dies."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("apscheduler.executors.default").addFilter(QuietTicks())
     config = config or from_environment()
     retry = retry_seconds or config.SCHEDULER_RETRY_SECONDS
     signal.signal(signal.SIGTERM, _terminate)

@@ -325,3 +325,19 @@ def test_weekly_check_in_job_is_registered_for_monday_nine_in_amsterdam():
     spring = job.trigger.get_next_fire_time(None, datetime(2027, 3, 24, tzinfo=UTC))
     assert spring.astimezone(UTC) == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)
     assert job.misfire_grace_time >= 6 * 24 * 3600 and job.coalesce
+
+
+def test_the_ticking_jobs_do_not_fill_the_log_but_their_failures_do():
+    import logging
+
+    from jobs.scheduler import QuietTicks
+
+    def record(level: int, message: str) -> logging.LogRecord:
+        return logging.LogRecord("apscheduler.executors.default", level, __file__, 1, message, (), None)
+
+    quiet = QuietTicks()
+    ticking = 'Job "jobs.tasks:execute_match_runs [seconds=2, trigger=\'interval\']" executed successfully'
+    assert not quiet.filter(record(logging.INFO, ticking))
+    assert not quiet.filter(record(logging.INFO, 'Running job "_watch (trigger: interval[0:00:30])"'))
+    assert quiet.filter(record(logging.ERROR, ticking.replace("executed successfully", "raised an exception")))
+    assert quiet.filter(record(logging.INFO, 'Job "jobs.tasks:send_check_ins" executed successfully'))

@@ -48,8 +48,8 @@ def test_starting_a_run_queues_it_and_the_page_follows_each_stage(logged_in, ses
     assert 'data-status="done"' in done and "data-stage-state" not in done
     assert "http-equiv=\"refresh\"" not in done
     assert re.search(r"Duur per stap</dt><dd data-stage-seconds>Deelnemers en vrijwilligers laden: "
-                     r"[\d,]+ s; Paren binnen bereik zoeken en scoren: [\d,]+ s; .*Voorstellen "
-                     r"opslaan: [\d,]+ s</dd>", done)
+                     r"\d+,\d\d s; Paren binnen bereik zoeken en scoren: \d+,\d\d s; .*Voorstellen "
+                     r"opslaan: \d+,\d\d s</dd>", done)
 
 
 def test_a_run_cut_off_or_overtaken_says_so_and_what_to_do(logged_in, session):

@@ -160,10 +160,11 @@ def solve_pool(pool: Pool, method: str = "auto", progress: Callable[[str], None]
     open_pairs = np.flatnonzero(usable & ~locked_res[pairs.ri])
     if len(open_pairs) == len(pairs.ri):  # every pair is open: no copies needed
         chosen = solver.assign_edges(pairs.ri, pairs.vi, pairs.cost, len(pool.res), free, method)
-    else:
+    else:  # the open pairs' copies as int32: at national scale they are the base of the solve's peak
         chosen = open_pairs[
             solver.assign_edges(
-                pairs.ri[open_pairs], pairs.vi[open_pairs], pairs.cost[open_pairs], len(pool.res), free, method
+                pairs.ri[open_pairs].astype(np.int32), pairs.vi[open_pairs].astype(np.int32),
+                pairs.cost[open_pairs], len(pool.res), free, method
             )
         ]
     load = locked_count + np.bincount(pairs.vi[chosen], minlength=len(pool.vols))

@@ -53,6 +53,16 @@ def _check_edges(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n_rows: i
         raise ValueError(f"cost must be finite on edges; edge {int(np.flatnonzero(~np.isfinite(cost))[0])} is not")
 
 
+def _indices(values: np.ndarray, name: str) -> np.ndarray:
+    """Integer indices as int32 or int64 (whichever they are; other integers become int64)."""
+    values = np.asarray(values)
+    if values.dtype not in (np.int32, np.int64):
+        if values.size and values.dtype.kind not in "iu":
+            raise ValueError(f"{name} must be integers, got {values.dtype}")
+        values = values.astype(np.int64)
+    return values
+
+
 def _groups(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and length of each run of equal rows."""
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
@@ -66,10 +76,11 @@ def _edges_of(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts, lengths) + (np.arange(total) - np.repeat(offsets, lengths))
 
 
-def _slot_graph(
-    lrow: np.ndarray, lcol: np.ndarray, cost: np.ndarray, n_rows: int, cap: np.ndarray, n_slots: int
-) -> csr_matrix:
-    """CSR of rows x places: each column copied once per place."""
+def _slot_pattern(
+    lcol: np.ndarray, lrow: np.ndarray, n_rows: int, cap: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR indices and indptr of rows x places (each column copied once per place), and the
+    number of copies of each edge."""
     # int32 indices halve the memory of the expanded graph (national pools reach ~10 M places).
     # Edges come grouped by row with columns ascending, so the copies of a row's edges are already
     # in CSR order: no sorting.
@@ -84,32 +95,22 @@ def _slot_graph(
     slot += copies
     slot = np.repeat(slot, copies)
     slot += np.arange(n_exp, dtype=np.int32)
-    # LAPJVsp drops zero weights, so every weight is shifted by +1 (a constant per row).
-    weight = np.repeat(cost, copies)
-    weight += 1.0
     # Every row 0..n_rows-1 has edges: its places end where its last edge's copies end.
     row_len = np.diff(end[np.searchsorted(lrow, np.arange(n_rows), side="right") - 1], prepend=0)
-    return csr_matrix((weight, slot, np.r_[0, np.cumsum(row_len)]), shape=(n_rows, n_slots))
+    return slot, np.r_[0, np.cumsum(row_len)], copies
 
 
-def _with_dummies(plain: csr_matrix, dummy: np.ndarray, penalty: float) -> csr_matrix:
-    """The place graph with a private "stay unmatched" column (weight U + 1) ending each flagged row."""
-    n_rows, n_slots = plain.shape
-    row_len = np.diff(plain.indptr).astype(np.int64)
-    has_dummy = dummy.astype(np.int64)
-    indptr = np.r_[0, np.cumsum(row_len + has_dummy)]
-    n_exp = int(plain.indptr[-1])
-    indices = np.empty(n_exp + int(has_dummy.sum()), dtype=np.int32)
-    data = np.empty(len(indices))
-    pos = np.arange(n_exp, dtype=np.int64)
-    pos += np.repeat(np.cumsum(has_dummy) - has_dummy, row_len)
-    indices[pos] = plain.indices
-    data[pos] = plain.data
-    del pos
-    flagged = np.flatnonzero(has_dummy)
-    indices[indptr[flagged + 1] - 1] = n_slots + np.arange(len(flagged))
-    data[indptr[flagged + 1] - 1] = penalty + 1.0
-    return csr_matrix((data, indices, indptr), shape=(n_rows, n_slots + len(flagged)))
+def _weights(cost: np.ndarray, copies: np.ndarray) -> np.ndarray:
+    """Each edge's cost once per copy, +1: LAPJVsp drops zero weights (a constant per row)."""
+    weight = np.repeat(cost, copies)
+    weight += 1.0
+    return weight
+
+
+def _pattern_matrix(indices: np.ndarray, indptr: np.ndarray, n_cols: int) -> csr_matrix:
+    """The graph's shape only (one byte per edge), for the matchings that ignore weights."""
+    return csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr),
+                      shape=(len(indptr) - 1, n_cols))
 
 
 def _sparse(
@@ -120,28 +121,39 @@ def _sparse(
     A maximum matching (Hopcroft-Karp) shows which rows can be left exposed: exactly those reached
     from an exposed row by an alternating path (Dulmage-Mendelsohn). Every other row is matched in
     every maximum matching, so it needs no dummy; fewer dummies at cost U make LAPJVsp much faster.
+    The weights are made once, after the dummies are known: at national scale a second weighted
+    copy of the graph would be the run's peak of memory.
     """
-    plain = _slot_graph(lrow, lcol, cost, n_rows, cap, n_slots)
-    mate = maximum_bipartite_matching(plain, perm_type="column")
+    indices, indptr, copies = _slot_pattern(lcol, lrow, n_rows, cap)
+    mate = maximum_bipartite_matching(_pattern_matrix(indices, indptr, n_slots), perm_type="column")
     exposed = np.flatnonzero(mate < 0)
     if len(exposed) == 0:
-        return min_weight_full_bipartite_matching(plain)
+        weight = _weights(cost, copies)
+        del copies
+        return min_weight_full_bipartite_matching(csr_matrix((weight, indices, indptr), shape=(n_rows, n_slots)))
     # Alternating search: row -> any of its places, place -> the row matched to it.
     matched = np.flatnonzero(mate >= 0)
     place_row = np.full(n_slots, -1, dtype=np.int64)
     place_row[mate[matched]] = matched
     has_mate = place_row >= 0
     size = n_rows + n_slots + 1
-    indptr = np.r_[plain.indptr, plain.indptr[-1] + np.cumsum(has_mate), plain.indptr[-1] + has_mate.sum() + len(exposed)]
-    indices = np.concatenate([plain.indices + np.int32(n_rows), place_row[has_mate].astype(np.int32), exposed.astype(np.int32)])
-    search = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(size, size))
-    reached = breadth_first_order(search, size - 1, directed=True, return_predecessors=False)
-    del search, indices
+    search_ptr = np.r_[indptr, indptr[-1] + np.cumsum(has_mate), indptr[-1] + has_mate.sum() + len(exposed)]
+    search_to = np.concatenate([indices + np.int32(n_rows), place_row[has_mate].astype(np.int32),
+                                exposed.astype(np.int32)])
+    reached = breadth_first_order(_pattern_matrix(search_to, search_ptr, size), size - 1, directed=True,
+                                  return_predecessors=False)
+    del search_to
     dummy = np.zeros(n_rows, dtype=bool)
     dummy[reached[reached < n_rows]] = True
-    graph = _with_dummies(plain, dummy, penalty)
-    del plain
-    return min_weight_full_bipartite_matching(graph)
+    flagged = np.flatnonzero(dummy)
+    # Each flagged row ends with its private "stay unmatched" column (weight U + 1).
+    at = indptr[flagged + 1]
+    indices = np.insert(indices, at, (n_slots + np.arange(len(flagged))).astype(np.int32))
+    weight = np.insert(_weights(cost, copies), at, penalty + 1.0)
+    del copies
+    indptr = indptr + np.r_[0, np.cumsum(dummy)]
+    return min_weight_full_bipartite_matching(
+        csr_matrix((weight, indices, indptr), shape=(n_rows, n_slots + len(flagged))))
 
 
 def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: np.ndarray, method: str, penalty: float) -> np.ndarray:
@@ -150,7 +162,7 @@ def _solve_part(lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: 
     present = np.zeros(len(capacity), dtype=bool)
     present[cols] = True
     ucols = np.flatnonzero(present)
-    lcol = cols if len(ucols) == len(capacity) else (np.cumsum(present) - 1)[cols]
+    lcol = cols if len(ucols) == len(capacity) else (np.cumsum(present, dtype=np.int32) - 1)[cols]
     cap = capacity[ucols]
     n_slots = int(cap.sum())
     slot_col = np.repeat(np.arange(len(ucols)), cap)
@@ -222,8 +234,8 @@ def assign_edges(
     method: str = "auto",
 ) -> np.ndarray:
     """Indices of the chosen edges: max matched rows, then min total cost; column j takes <= capacity[j]."""
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
+    # int32 indices are kept as they are (half the memory of a national pool's edges).
+    rows, cols = _indices(rows, "rows"), _indices(cols, "cols")
     cost = np.asarray(cost, dtype=np.float64)
     capacity = np.asarray(capacity, dtype=np.int64)
     if method not in METHODS:
@@ -244,7 +256,7 @@ def assign_edges(
     ascending[starts[1:] - 1] = True  # a new group may start anywhere
     if len(np.unique(rows[starts])) != len(starts) or not ascending.all():
         order = np.lexsort((cols, rows))
-        if (np.diff(rows[order] * len(capacity) + cols[order]) == 0).any():
+        if (np.diff(rows[order].astype(np.int64) * len(capacity) + cols[order]) == 0).any():
             raise ValueError("an edge (row, column) occurs more than once")
         index = order if index is None else index[order]
         rows, cols, cost = rows[order], cols[order], cost[order]
@@ -280,12 +292,12 @@ def assign_edges(
         if 4 * int(lengths[gs].sum()) > len(cols):  # a big part: a mask is cheaper than index arithmetic
             in_part = np.zeros(n_groups, dtype=bool)
             in_part[gs] = True
-            part = np.flatnonzero(np.repeat(in_part, lengths))
+            part = np.flatnonzero(np.repeat(in_part, lengths)).astype(np.int32 if len(cols) < 2**31 else np.int64)
         else:
             part = _edges_of(starts[gs], lengths[gs])
         largest = int(comp_rows[np.unique(group_label[gs])].max())
         penalty = largest * (cmax - cmin) + max(cmax, 0.0) + 1.0
-        local_row = np.repeat(np.arange(len(gs)), lengths[gs])
+        local_row = np.repeat(np.arange(len(gs), dtype=np.int32), lengths[gs])
         chosen.append(part[_solve_part(local_row, cols[part], cost[part], capacity, method, penalty)])
     return _input_order(index, np.concatenate(chosen))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from collections import Counter
 from typing import Any
 
@@ -29,6 +30,8 @@ bp = Blueprint("runs", __name__, url_prefix="/koppelen")
 bp.before_request(staff_scope.matches_guard)
 
 STATUS_LABELS = {"running": _l("Bezig"), "done": _l("Klaar"), "failed": _l("Mislukt")}
+# The scheduler looks every 2 seconds: a run queued this long means it is not running.
+QUEUED_LONG = timedelta(minutes=1)
 STAGE_LABELS = {
     "queued": _l("In de wachtrij"),
     "loading": _l("Deelnemers en vrijwilligers laden"),
@@ -137,6 +140,7 @@ def show(run_id: str) -> str:
         "runs/show.html", run=run, reasons=reasons, reason_labels=UNMATCHED,
         counts=runs.proposal_counts(session, run.id), status_labels=STATUS_LABELS,
         stage_labels=STAGE_LABELS, stage_order=runs.STAGES, seconds=_seconds,
+        queued_long=run.stage == "queued" and utcnow() - run.started_at > QUEUED_LONG,
         target_groups=labels.TARGET_GROUPS, comparison=comparison, names=names,
         weights=_run_weights(run), weight_labels=WEIGHT_LABELS, number=explanations.number,
         model=session.get(DurabilityModel, run.model_id) if run.model_id else None,

@@ -71,3 +71,16 @@ def test_the_stages_read_in_english_too(logged_in, session):
     client.post("/taal/en", data={"csrf_token": csrf_token(client, "/")})
     page = client.get(f"/koppelen/runs/{run.id}").get_data(as_text=True)
     assert "Finding and scoring the pairs within reach" in page and "Loading participants" in page
+
+
+def test_a_run_queued_for_long_asks_whether_the_scheduler_runs(logged_in, session):
+    from datetime import timedelta
+
+    client = logged_in("coordinator")
+    fresh = runs.start_run(session, scope={}, settings={}, started_by=None, now=utcnow())
+    old = runs.start_run(session, scope={}, settings={}, started_by=None,
+                         now=utcnow() - timedelta(minutes=2))
+    session.commit()
+    assert "data-queued-long" not in client.get(f"/koppelen/runs/{fresh.id}").get_data(as_text=True)
+    page = client.get(f"/koppelen/runs/{old.id}").get_data(as_text=True)
+    assert "data-queued-long" in page and "Draait de planner (maatwerk scheduler)?" in page

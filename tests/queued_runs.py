@@ -2,16 +2,10 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import match_runs
 
 
-def execute(sessions: sessionmaker[Session]) -> int:
-    """Execute the queued runs now; how many."""
-    return match_runs.execute_queued(sessions)
-
-
 def execute_for(client: FlaskClient) -> int:
-    """Execute the runs queued through this test client's app."""
-    return execute(client.application.extensions["maatwerk.sessions"])
+    """Execute the runs queued through this test client's app now; how many."""
+    return match_runs.execute_queued(client.application.extensions["maatwerk.sessions"])

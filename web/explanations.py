@@ -52,11 +52,12 @@ def durability(match: Match) -> str | None:
     return text
 
 
-def number(value: float | None) -> str:
-    """A score or distance with one decimal in the user's locale ("6,2"); "—" for none."""
+def number(value: float | None, pattern: str = "#,##0.0") -> str:
+    """A score or distance with one decimal (or as `pattern` says) in the user's locale ("6,2");
+    "—" for none."""
     if value is None:
         return "—"
-    return format_decimal(value, format="#,##0.0", locale=str(get_locale() or "nl"))
+    return format_decimal(value, format=pattern, locale=str(get_locale() or "nl"))
 
 
 def _listed(codes: list[str], labels: dict[str, str]) -> str:

@@ -7,7 +7,6 @@ from collections import Counter
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -139,17 +138,12 @@ def show(run_id: str) -> str:
     return render_template(
         "runs/show.html", run=run, reasons=reasons, reason_labels=UNMATCHED,
         counts=runs.proposal_counts(session, run.id), status_labels=STATUS_LABELS,
-        stage_labels=STAGE_LABELS, stage_order=runs.STAGES, seconds=_seconds,
+        stage_labels=STAGE_LABELS, stage_order=runs.STAGES,
         queued_long=run.stage == "queued" and utcnow() - run.started_at > QUEUED_LONG,
         target_groups=labels.TARGET_GROUPS, comparison=comparison, names=names,
         weights=_run_weights(run), weight_labels=WEIGHT_LABELS, number=explanations.number,
         model=session.get(DurabilityModel, run.model_id) if run.model_id else None,
     )
-
-
-def _seconds(value: float) -> str:
-    """A stage's duration with two decimals in the user's locale ("0,04"): small runs take little."""
-    return format_decimal(value, "#,##0.00")
 
 
 def _run_weights(run: MatchRun) -> dict[str, float]:

@@ -188,14 +188,10 @@ def prepare(session: Session, run_id: str, *, today: date) -> Prepared:
         raise NotFound("match_run")
     if run.status != "running":
         raise Conflict("not_running")
-    replaced = session.execute(_replaced(run)).all()
-    problem, unknown = build_problem(
-        session, run.scope, engine_settings(session, run), today, organisation=run.organisation,
-        withdrawn=Counter(row.volunteer_id for row in replaced),
-        replaced_query=_replaced(run),
-    )
+    problem, unknown = build_problem(session, run.scope, engine_settings(session, run), today,
+                                     organisation=run.organisation, replaced=_replaced(run))
     return Prepared(run.id, problem, unknown, input_hash(problem),
-                    frozenset(row.id for row in replaced))
+                    frozenset(session.scalars(_replaced(run).with_only_columns(Match.id))))
 
 
 def finish(session: Session, prepared: Prepared, result: dict[str, Any], *, now: datetime) -> MatchRun:
@@ -310,16 +306,16 @@ def fail_run(session: Session, run_id: str, *, now: datetime, error: str,
 
 def build_problem(
     session: Session, scope: dict[str, Any], settings: dict[str, Any], today: date,
-    *, organisation: str | None = None, withdrawn: Counter[str] | None = None,
-    replaced_query: Select[Any] | None = None,
+    *, organisation: str | None = None, replaced: Select[Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The engine's input for this scope and the ids left out for lack of coordinates.
 
     A partner organisation's run pools its own residents with the host's and its own volunteers.
-    `replaced_query` selects proposals (id, resident_id, volunteer_id) that count as withdrawn:
-    their residents wait again and `withdrawn` (their count per volunteer) frees places.
+    `replaced` selects proposals that count as withdrawn: their residents wait again and their
+    volunteers' places are free.
     """
-    withdrawn = withdrawn or Counter()
+    withdrawn: Counter[str] = Counter() if replaced is None else Counter(
+        session.scalars(replaced.with_only_columns(Match.volunteer_id)))
     owner = scopes.of(session, organisation)
     locked = session.execute(
         select(Match.volunteer_id, Match.resident_id).where(
@@ -337,8 +333,8 @@ def build_problem(
             Volunteer.status == "available",
             or_(Volunteer.open_matches < Volunteer.capacity,
                 Volunteer.id.in_(list(locked_volunteers)),
-                *([] if replaced_query is None else
-                  [Volunteer.id.in_(replaced_query.with_only_columns(Match.volunteer_id))])),
+                *([] if replaced is None else
+                  [Volunteer.id.in_(replaced.with_only_columns(Match.volunteer_id))])),
         )
         .order_by(Volunteer.id)
     ).all()
@@ -346,8 +342,8 @@ def build_problem(
     resident_query = select(*rcols, Resident.waiting_since).where(
         owner.residents(),
         or_(Resident.status == "waiting", Resident.id.in_(list(locked_residents)),
-            *([] if replaced_query is None else
-              [Resident.id.in_(replaced_query.with_only_columns(Match.resident_id))])),
+            *([] if replaced is None else
+              [Resident.id.in_(replaced.with_only_columns(Match.resident_id))])),
     )
     if scope.get("neighbourhood"):
         resident_query = resident_query.where(Resident.neighbourhood == scope["neighbourhood"])

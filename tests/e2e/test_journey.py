@@ -30,6 +30,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from jobs import match_runs
 from matching.services import check_ins, referrals, reviews
 from matching.services import staff as staff_service
 from matching.services.profiles import LOCAL_TIME
@@ -38,7 +39,6 @@ from matching.store import (
     Resident, Volunteer, make_engine, make_session_factory, utcnow,
 )
 from tests.conftest import CHEAP_HASH, MIGRATED_DATA_TABLES, RESIDENT_DEFAULTS, VOLUNTEER_DEFAULTS
-from tests import queued_runs
 from tests.logins import PASSWORD
 
 from .conftest import ARTIFACTS, CHROMIUM, LAUNCH_ARGS
@@ -235,7 +235,7 @@ def _run_queued(staff: Any, sessions: Sessions) -> None:
     from playwright.sync_api import expect
 
     expect(staff.locator("[data-stage=queued]")).to_be_visible()
-    assert queued_runs.execute(sessions) == 1
+    assert match_runs.execute_queued(sessions) == 1
 
 
 def _journey(base: str, sessions: Sessions, today: date, new_page: Callable[..., Any],

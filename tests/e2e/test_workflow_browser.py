@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 import config
+from jobs import match_runs
 from matching.services import staff as staff_service
 from matching.store import Match, Resident, Volunteer, make_engine, make_session_factory
 from tests.conftest import CHEAP_HASH, RESIDENT_DEFAULTS, VOLUNTEER_DEFAULTS
-from tests import queued_runs
 from tests.logins import PASSWORD
 
 from .conftest import CHROMIUM, LAUNCH_ARGS, serving
@@ -56,7 +56,7 @@ def test_run_approve_link_accept_introduction_active(served: tuple[str, str]) ->
             staff.click("nav >> text=Koppelen")
             staff.click("text=Koppelronde starten")
             expect(staff.locator("[data-stage=queued]")).to_be_visible()
-            assert queued_runs.execute(make_session_factory(make_engine(url))) == 1
+            assert match_runs.execute_queued(make_session_factory(make_engine(url))) == 1
             expect(staff.locator("[data-status=done]")).to_be_visible()
             expect(staff.locator("[data-count=proposed]")).to_have_text("1")
             staff.click("text=Voorstellen van deze ronde bekijken")
@@ -112,7 +112,7 @@ def test_bulk_approve_by_keyboard_alone(served: tuple[str, str]) -> None:
             staff.goto(f"{base}/koppelen/")
             staff.click("text=Koppelronde starten")
             expect(staff.locator("[data-stage=queued]")).to_be_visible()
-            assert queued_runs.execute(make_session_factory(make_engine(url))) == 1
+            assert match_runs.execute_queued(make_session_factory(make_engine(url))) == 1
             staff.goto(f"{base}/koppelen/voorstellen/")
             # Tab from the name filter to the row's checkbox, tick it with Space, submit the
             # bulk form with Enter: no mouse.

@@ -22,10 +22,16 @@ from scipy.sparse.csgraph import (
     min_weight_full_bipartite_matching,
 )
 
+from matching import pricing
+
 DENSE_MAX_CELLS = 250_000  # rows x (places + rows) up to which "auto" solves a part densely
 BATCH_ROWS = 2_000  # small components are solved together up to this many rows
 COMPONENT_SEED_EDGES = 8  # edges per row that components are first found from
 METHODS = ("auto", "dense", "sparse")
+CANDIDATES = 32  # cheapest edges per row solved first; the rest join only if the prices ask for them
+PRICED_MIN_EDGES = 50_000  # below this the full graph is solved directly
+PRICING_ROUNDS = 4  # candidate rounds before the full graph is solved instead
+PRICING_PASSES = 2_000  # Bellman-Ford rounds before the prices count as unsettled
 
 
 def unmatched_penalty(cost: np.ndarray, n_rows: int) -> float:
@@ -221,8 +227,8 @@ def _components(
 
 
 def _input_order(index: np.ndarray | None, chosen: np.ndarray) -> np.ndarray:
-    """The chosen edges as sorted positions in the caller's arrays."""
-    return np.sort(chosen if index is None else index[chosen])
+    """The chosen edges (sorted positions in canonical order) as sorted positions in the caller's arrays."""
+    return chosen if index is None else np.sort(index[chosen])
 
 
 def assign_edges(
@@ -263,15 +269,51 @@ def assign_edges(
         starts, lengths = _groups(rows)
     del ascending
     lrow = np.repeat(np.arange(len(starts), dtype=np.int32), lengths)
+    if method != "dense" and len(cols) >= PRICED_MIN_EDGES and len(cols) > 2 * CANDIDATES * len(starts):
+        return _input_order(index, _assign_priced(starts, lengths, lrow, cols, cost, capacity, method))
+    return _input_order(index, _assign_grouped(starts, lengths, lrow, cols, cost, capacity, method))
+
+
+def _assign_priced(
+    starts: np.ndarray, lengths: np.ndarray, lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray,
+    capacity: np.ndarray, method: str
+) -> np.ndarray:
+    """Solve on each row's cheapest edges, add the left-out edges the prices reject, until none.
+
+    The scipy solver pays per row for every column of its part, whatever the edges, so fewer edges
+    save the building of the place-expanded graph and its memory, not that; at city scale (dense
+    rows) they save most of the solve.
+    """
+    candidate = pricing.cheapest(cost, starts, lengths, CANDIDATES)
+    penalty = unmatched_penalty(cost, len(starts))
+    for _ in range(PRICING_ROUNDS):
+        part = np.flatnonzero(candidate)
+        sub_starts, sub_lengths = _groups(lrow[part])
+        chosen = part[_assign_grouped(sub_starts, sub_lengths, lrow[part], cols[part], cost[part], capacity, method)]
+        del part, sub_starts, sub_lengths
+        missing = pricing.violations(lrow, cols, cost, candidate, chosen, capacity, penalty, PRICING_PASSES)
+        if missing is None:
+            break
+        if len(missing) == 0:
+            return chosen
+        candidate[missing] = True
+    return _assign_grouped(starts, lengths, lrow, cols, cost, capacity, method)
+
+
+def _assign_grouped(
+    starts: np.ndarray, lengths: np.ndarray, lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray,
+    capacity: np.ndarray, method: str
+) -> np.ndarray:
+    """Chosen edges (sorted positions) of edges in canonical order; lrow numbers the row groups."""
     n_groups = len(starts)
     if method == "dense":
         penalty = unmatched_penalty(cost, n_groups)
-        return _input_order(index, _solve_part(lrow, cols, cost, capacity, "dense", penalty))
+        return np.sort(_solve_part(lrow, cols, cost, capacity, "dense", penalty))
     n_labels, label = _components(starts, lengths, lrow, cols, len(capacity))
     group_label = label[:n_groups]
     if len(np.unique(group_label)) == 1:
         penalty = unmatched_penalty(cost, n_groups)
-        return _input_order(index, _solve_part(lrow, cols, cost, capacity, method, penalty))
+        return np.sort(_solve_part(lrow, cols, cost, capacity, method, penalty))
     # Components are independent, so several small ones can share a solve; U only has to exceed
     # what the largest of them needs (costs are bounded over the whole instance).
     comp_rows = np.bincount(group_label, minlength=n_labels)
@@ -299,7 +341,7 @@ def assign_edges(
         penalty = largest * (cmax - cmin) + max(cmax, 0.0) + 1.0
         local_row = np.repeat(np.arange(len(gs), dtype=np.int32), lengths[gs])
         chosen.append(part[_solve_part(local_row, cols[part], cost[part], capacity, method, penalty)])
-    return _input_order(index, np.concatenate(chosen))
+    return np.sort(np.concatenate(chosen))
 
 
 def assign(cost: np.ndarray, capacity: np.ndarray | None = None, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,102 @@
+"""Candidate edges and the dual certificate that lets the solver work on a few edges per row (numpy only).
+
+The optimum of a big pool uses, per row, one of its cheapest few edges. The solver therefore first
+solves on each row's cheapest edges, then proves the result optimal for all edges: prices on the
+columns (LP duals) under which every row sits on its cheapest edge and no edge left out is cheaper.
+Edges that break that proof join the candidates and the solve repeats; the answer is the exact
+optimum either way, only the work differs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BINS = 64  # cost bands per row for picking its cheapest edges without sorting
+
+
+def cheapest(cost: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int) -> np.ndarray:
+    """Mask of at least each row's k cheapest edges (whole cost bands: ties and a few more).
+
+    Edges come grouped by row. Bands are measured from each row's cheapest edge, so a row's band
+    count answers "how far above its best must a row look to see k edges" without a sort.
+    """
+    n_rows = len(starts)
+    row_min = np.minimum.reduceat(cost, starts)
+    lrow = np.repeat(np.arange(n_rows), lengths)
+    spread = float(cost.max() - cost.min())
+    width = spread / (2 * BINS) if spread > 0 else 1.0
+    band = np.minimum((cost - row_min[lrow]) / width, BINS - 1).astype(np.int64)
+    counts = np.bincount(lrow * BINS + band, minlength=n_rows * BINS).reshape(n_rows, BINS)
+    reach = np.cumsum(counts, axis=1)
+    # The first band at which a row has seen k edges (its last band if it has fewer).
+    last = np.minimum((reach < k).sum(axis=1), BINS - 1)
+    return band <= last[lrow]
+
+
+def tolerance(penalty: float) -> float:
+    """Slack for float rounding in prices that are sums of costs up to the unmatched penalty."""
+    return 1e-12 * (abs(penalty) + 1.0)
+
+
+def violations(
+    lrow: np.ndarray,
+    cols: np.ndarray,
+    cost: np.ndarray,
+    candidate: np.ndarray,
+    chosen: np.ndarray,
+    capacity: np.ndarray,
+    penalty: float,
+    max_passes: int,
+) -> np.ndarray | None:
+    """Edges outside the candidates that are cheaper than the candidates' optimum allows.
+
+    `chosen` must be an optimum (max rows matched, then min cost) of the candidate edges. Returns
+    the indices of edges whose reduced cost is negative under that optimum's prices (empty: the
+    optimum holds for all edges), or None if the prices did not settle within max_passes.
+
+    Prices come from shortest paths (Bellman-Ford, one numpy pass per round of arcs): a row sitting
+    on column a with a candidate edge to b gives the arc b -> a of length cost(b) - cost(a), so
+    "a's price <= b's price + that length" says the row prefers a. Columns with a free place cost
+    nothing; a root at price 0 with an arc of length U - cost(a) to each matched row's column says
+    staying matched beats the unmatched penalty U; an unmatched row sits on its own dummy node.
+    """
+    n_rows, n_cols = int(lrow[-1]) + 1, len(capacity)
+    tol = tolerance(penalty)
+    where = np.full(n_rows, -1, dtype=np.int64)
+    where[lrow[chosen]] = cols[chosen]
+    own = np.full(n_rows, penalty)
+    own[lrow[chosen]] = cost[chosen]
+    matched = np.flatnonzero(where >= 0)
+    # Nodes: columns, then one dummy per row (used by the unmatched), then the root.
+    root = n_cols + n_rows
+    node = np.where(where >= 0, where, n_cols + np.arange(n_rows))
+    edge = np.flatnonzero(candidate)
+    edge = edge[node[lrow[edge]] != cols[edge]]
+    src = np.concatenate([cols[edge], np.full(len(matched), root)])
+    dst = np.concatenate([node[lrow[edge]], where[matched]])
+    length = np.concatenate([cost[edge] - own[lrow[edge]], penalty - own[matched]])
+    del edge
+    load = np.bincount(cols[chosen], minlength=n_cols)
+    price = np.full(root + 1, np.inf)
+    price[:n_cols][load < capacity] = 0.0
+    price[root] = 0.0
+    changed = np.isfinite(price)
+    for _ in range(max_passes):
+        active = np.flatnonzero(changed[src])
+        if len(active) == 0:
+            break
+        lowered = price.copy()
+        np.minimum.at(lowered, dst[active], price[src[active]] + length[active])
+        changed = lowered < price - tol
+        if not changed.any():
+            break
+        price = np.where(changed, lowered, price)
+    else:
+        return None
+    if (price[: root] < -tol).any() or not np.isfinite(price[node]).all():
+        return None  # a cheaper candidate solution exists: the candidates were not solved to optimum
+    level = own + price[node]  # each row's price-adjusted cost where it sits
+    outside = np.flatnonzero(~candidate)
+    col_price = np.where(np.isfinite(price[:n_cols]), price[:n_cols], 0.0)
+    reduced = cost[outside] + col_price[cols[outside]] - level[lrow[outside]]
+    return outside[reduced < -tol]

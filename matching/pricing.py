@@ -21,16 +21,19 @@ def cheapest(cost: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int) 
     count answers "how far above its best must a row look to see k edges" without a sort.
     """
     n_rows = len(starts)
-    row_min = np.minimum.reduceat(cost, starts)
-    lrow = np.repeat(np.arange(n_rows), lengths)
     spread = float(cost.max() - cost.min())
-    width = spread / (2 * BINS) if spread > 0 else 1.0
-    band = np.minimum((cost - row_min[lrow]) / width, BINS - 1).astype(np.int64)
-    counts = np.bincount(lrow * BINS + band, minlength=n_rows * BINS).reshape(n_rows, BINS)
-    reach = np.cumsum(counts, axis=1)
+    scale = 2 * BINS / spread if spread > 0 else 1.0
+    band = cost - np.repeat(np.minimum.reduceat(cost, starts), lengths)
+    band *= scale
+    np.minimum(band, BINS - 1, out=band)
+    band = band.astype(np.int32)  # band < BINS: int32 keys for up to 2**31 / BINS rows
+    key = np.repeat(np.arange(0, n_rows * BINS, BINS, dtype=np.int64 if n_rows * BINS >= 2**31 else np.int32), lengths)
+    key += band
+    reach = np.cumsum(np.bincount(key, minlength=n_rows * BINS).reshape(n_rows, BINS), axis=1)
+    del key
     # The first band at which a row has seen k edges (its last band if it has fewer).
-    last = np.minimum((reach < k).sum(axis=1), BINS - 1)
-    return band <= last[lrow]
+    last = np.minimum((reach < k).sum(axis=1), BINS - 1).astype(np.int32)
+    return band <= np.repeat(last, lengths)
 
 
 def tolerance(penalty: float) -> float:

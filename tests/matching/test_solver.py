@@ -97,7 +97,7 @@ def load_orlib(n: int) -> np.ndarray:
 
 
 @pytest.mark.skipif(not (ORLIB / "assign100.txt").exists(), reason="../shared/orlib is absent")
-@pytest.mark.parametrize("n", [100, 200])
+@pytest.mark.parametrize("n", [100, 200, 300])  # 300: the priced path (90,000 edges)
 @pytest.mark.parametrize("method", ["dense", "sparse"])
 def test_orlib_published_optimum(n, method):
     cost = load_orlib(n)

@@ -93,6 +93,8 @@ def violations(
         changed = lowered < price - tol
         if not changed.any():
             break
+        if lowered.min() < -tol:
+            return None  # a price below zero: a cheaper solution of the candidates exists
         price = np.where(changed, lowered, price)
     else:
         return None
@@ -103,3 +105,28 @@ def violations(
     col_price = np.where(np.isfinite(price[:n_cols]), price[:n_cols], 0.0)
     reduced = cost[outside] + col_price[cols[outside]] - level[lrow[outside]]
     return outside[reduced < -tol]
+
+
+def neighbourhood(
+    seed: np.ndarray, lrow: np.ndarray, cols: np.ndarray, candidate: np.ndarray, chosen: np.ndarray,
+    n_rows: int, n_cols: int, min_rows: int
+) -> np.ndarray:
+    """Mask of the rows near the seed rows, at least min_rows of them if the graph holds that many.
+
+    Near: a seed's candidate columns and the rows sitting on them, then theirs, and so on; the
+    rows a repair may have to move when a seed row takes a left-out edge.
+    """
+    near = np.zeros(n_rows, dtype=bool)
+    near[seed] = True
+    edges = np.flatnonzero(candidate)
+    sitting_col, sitting_row = cols[chosen], lrow[chosen]
+    count = int(near.sum())
+    while count < min_rows:
+        touched = np.zeros(n_cols, dtype=bool)
+        touched[cols[edges[near[lrow[edges]]]]] = True
+        near[sitting_row[touched[sitting_col]]] = True
+        grown = int(near.sum())
+        if grown == count:
+            break
+        count = grown
+    return near

@@ -32,6 +32,7 @@ CANDIDATES = 32  # cheapest edges per row solved first; the rest join only if th
 PRICED_MIN_EDGES = 50_000  # below this the full graph is solved directly
 PRICING_ROUNDS = 4  # candidate rounds before the full graph is solved instead
 PRICING_PASSES = 2_000  # Bellman-Ford rounds before the prices count as unsettled
+REPAIR_ROWS = (2_000, 16_000)  # rows re-solved around a few rejected candidates, before a full re-solve
 
 
 def unmatched_penalty(cost: np.ndarray, n_rows: int) -> float:
@@ -297,7 +298,40 @@ def _assign_priced(
         if len(missing) == 0:
             return chosen
         candidate[missing] = True
+        repaired = _repair(lrow, cols, cost, capacity, method, candidate, chosen, missing, penalty)
+        if repaired is not None:
+            return repaired
     return _assign_grouped(starts, lengths, lrow, cols, cost, capacity, method)
+
+
+def _repair(
+    lrow: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: np.ndarray, method: str,
+    candidate: np.ndarray, chosen: np.ndarray, missing: np.ndarray, penalty: float
+) -> np.ndarray | None:
+    """The optimum after a few left-out edges joined, re-solving only the rows near them; None if
+    the prices do not prove it (the caller then solves all candidates again).
+
+    A handful of violations at national scale would otherwise cost a whole second solve.
+    """
+    n_rows, n_cols = int(lrow[-1]) + 1, len(capacity)
+    for min_rows in REPAIR_ROWS:
+        if len(missing) > min_rows or min_rows > n_rows // 2:
+            return None
+        near = pricing.neighbourhood(lrow[missing], lrow, cols, candidate, chosen, n_rows, n_cols, min_rows)
+        keep = chosen[~near[lrow[chosen]]]
+        free = capacity - np.bincount(cols[keep], minlength=n_cols)
+        part = np.flatnonzero(candidate & near[lrow])
+        local_row = (np.cumsum(near, dtype=np.int32) - 1)[lrow[part]]
+        sub_starts, sub_lengths = _groups(local_row)
+        solved = part[_assign_grouped(sub_starts, sub_lengths, local_row, cols[part], cost[part], free, method)]
+        chosen = np.sort(np.concatenate([keep, solved]))
+        missing = pricing.violations(lrow, cols, cost, candidate, chosen, capacity, penalty, PRICING_PASSES)
+        if missing is None:
+            return None
+        if len(missing) == 0:
+            return chosen
+        candidate[missing] = True
+    return None
 
 
 def _assign_grouped(

@@ -110,3 +110,34 @@ def test_cheapest_keeps_at_least_k_cheapest_edges_per_row(k):
         # Nothing kept is dearer than something dropped.
         if (~row_mask).any():
             assert row_cost[row_mask].max() <= row_cost[~row_mask].min()
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_a_local_repair_reaches_the_dense_optimum(priced, seed):
+    # Tiny neighbourhoods, so that repairs happen, succeed, fail and fall back on small pools.
+    priced.setattr(solver, "REPAIR_ROWS", (3, 10, 30))
+    rows, cols, cost, capacity = random_edges(100 + seed, n_rows=150, n_cols=110, density=[0.3, 0.6][seed % 2])
+    assert optimum(rows, cols, cost, 150, capacity, "auto") == optimum(rows, cols, cost, 150, capacity, "dense")
+
+
+def test_repairs_are_used_and_some_succeed(priced):
+    priced.setattr(solver, "REPAIR_ROWS", (3, 10, 30))
+    outcomes = []
+    real = solver._repair
+    priced.setattr(solver, "_repair", lambda *a: outcomes.append(real(*a)) or outcomes[-1])
+    for seed in range(100, 115):
+        rows, cols, cost, capacity = random_edges(seed, n_rows=150, n_cols=110, density=[0.3, 0.6][seed % 2])
+        assert optimum(rows, cols, cost, 150, capacity, "auto") == optimum(rows, cols, cost, 150, capacity, "dense")
+    assert any(o is not None for o in outcomes), "no repair succeeded: the local path is not exercised"
+
+
+def test_neighbourhood_grows_through_the_rows_sitting_on_candidate_columns():
+    # Row 0 -> column 0, where row 1 sits; row 1 -> column 1, where row 2 sits; row 3 is apart.
+    lrow = np.array([0, 1, 1, 2, 3])
+    cols = np.array([0, 0, 1, 1, 2])
+    chosen = np.array([1, 3, 4])  # row 1 on column 0, row 2 on column 1, row 3 on column 2
+    candidate = np.ones(5, dtype=bool)
+    one = pricing.neighbourhood(np.array([0]), lrow, cols, candidate, chosen, 4, 3, 2)
+    assert one.tolist() == [True, True, False, False]
+    all_near = pricing.neighbourhood(np.array([0]), lrow, cols, candidate, chosen, 4, 3, 100)
+    assert all_near.tolist() == [True, True, True, False]

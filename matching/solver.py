@@ -297,7 +297,7 @@ def _assign_priced(
             break
         if len(missing) == 0:
             return chosen
-        candidate[missing] = True
+        _add_rows_of(candidate, lrow, missing)
         repaired = _repair(lrow, cols, cost, capacity, method, candidate, chosen, missing, penalty)
         if repaired is not None:
             return repaired
@@ -324,14 +324,23 @@ def _repair(
         local_row = (np.cumsum(near, dtype=np.int32) - 1)[lrow[part]]
         sub_starts, sub_lengths = _groups(local_row)
         solved = part[_assign_grouped(sub_starts, sub_lengths, local_row, cols[part], cost[part], free, method)]
-        chosen = np.sort(np.concatenate([keep, solved]))
-        missing = pricing.violations(lrow, cols, cost, candidate, chosen, capacity, penalty, PRICING_PASSES)
-        if missing is None:
-            return None
-        if len(missing) == 0:
-            return chosen
-        candidate[missing] = True
+        trial = np.sort(np.concatenate([keep, solved]))
+        left = pricing.violations(lrow, cols, cost, candidate, trial, capacity, penalty, PRICING_PASSES)
+        if left is None:
+            continue  # the fix reaches beyond these rows: more rows around the same ones
+        if len(left) == 0:
+            return trial
+        chosen, missing = trial, left
+        _add_rows_of(candidate, lrow, missing)
     return None
+
+
+def _add_rows_of(candidate: np.ndarray, lrow: np.ndarray, missing: np.ndarray) -> None:
+    """Every edge of the rows a rejected edge belongs to joins the candidates: such a row's best
+    options were not among its cheapest, and one more round costs more than its other edges."""
+    hit = np.zeros(int(lrow[-1]) + 1, dtype=bool)
+    hit[lrow[missing]] = True
+    candidate |= hit[lrow]
 
 
 def _assign_grouped(

@@ -91,7 +91,14 @@ def _tags(record: dict, key: str, where: str) -> list[str]:
     return value
 
 
-def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[dict]]:
+FIELDS = (
+    "lat", "lon", "languages", "interests", "activities", "slots", "reach", "capacity", "available",
+    "gender", "age", "pref_gender", "pref_min_age", "pref_max_age", "waiting", "commitment",
+)
+
+
+def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], dict[str, tuple]]:
+    """Ids and one column per field (a tuple per record while validating: a dict each costs more)."""
     records = problem.get(side, [])
     if not isinstance(records, list):
         raise ValueError(f"{side} must be a list of records")
@@ -164,54 +171,43 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], list[
         waiting = 0.0
         if side == "residents" and rec.get("waiting_since") is not None:
             waiting = max(0.0, float((today - _date(rec["waiting_since"], where, ": waiting_since")).days))
-        parsed.append(
-            {
-                "lat": lat,
-                "lon": lon,
-                "languages": _tags(rec, "languages", where),
-                "interests": _tags(rec, "interests", where),
-                "activities": _tags(rec, "activities", where),
-                "slots": mask,
-                "reach": math.inf if travel is None else travel,
-                "capacity": capacity,
-                "available": available,
-                "gender": gender,
-                "age": math.nan if birth is None else float(today.year - birth),
-                "pref_gender": pref_gender,
-                "pref_min_age": -math.inf if min_age is None else min_age,
-                "pref_max_age": math.inf if max_age is None else max_age,
-                "waiting": waiting,
-                "commitment": math.nan if commitment is None else commitment,
-            }
-        )
+        parsed.append((
+            lat, lon, _tags(rec, "languages", where), _tags(rec, "interests", where),
+            _tags(rec, "activities", where), mask, math.inf if travel is None else travel, capacity,
+            available, gender, math.nan if birth is None else float(today.year - birth), pref_gender,
+            -math.inf if min_age is None else min_age, math.inf if max_age is None else max_age,
+            waiting, math.nan if commitment is None else commitment,
+        ))
         ids.append(rid)
-    return ids, parsed
+    columns = tuple(zip(*parsed)) if parsed else ((),) * len(FIELDS)
+    return ids, dict(zip(FIELDS, columns))
 
 
-def _people(rows: list[dict], vocab: dict[str, dict[str, int]], genders: dict[str, int]) -> People:
+def _people(cols: dict[str, tuple], vocab: dict[str, dict[str, int]], genders: dict[str, int]) -> People:
     def col(key: str, dtype: type) -> np.ndarray:
-        return np.array([r[key] for r in rows], dtype=dtype)
+        return np.array(cols[key], dtype=dtype)
 
     def gender_mask(values: list[str] | None) -> int:
         return 0 if values is None else sum(1 << genders[g] for g in set(values))
 
+    lat, lon = col("lat", np.float64), col("lon", np.float64)
     return People(
-        lat=col("lat", np.float64),
-        lon=col("lon", np.float64),
+        lat=lat,
+        lon=lon,
         reach=col("reach", np.float64),
-        languages=scoring.pack_tags([r["languages"] for r in rows], vocab["languages"]),
-        interests=scoring.pack_tags([r["interests"] for r in rows], vocab["interests"]),
-        activities=scoring.pack_tags([r["activities"] for r in rows], vocab["activities"]),
+        languages=scoring.pack_tags(list(cols["languages"]), vocab["languages"]),
+        interests=scoring.pack_tags(list(cols["interests"]), vocab["interests"]),
+        activities=scoring.pack_tags(list(cols["activities"]), vocab["activities"]),
         slots=col("slots", np.int64),
-        gender=np.array([0 if r["gender"] is None else 1 << genders[r["gender"]] for r in rows], dtype=np.int64),
+        gender=np.array([0 if g is None else 1 << genders[g] for g in cols["gender"]], dtype=np.int64),
         age=col("age", np.float64),
-        pref_gender=np.array([gender_mask(r["pref_gender"]) for r in rows], dtype=np.int64),
+        pref_gender=np.array([gender_mask(g) for g in cols["pref_gender"]], dtype=np.int64),
         pref_min_age=col("pref_min_age", np.float64),
         pref_max_age=col("pref_max_age", np.float64),
         capacity=col("capacity", np.int64),
         waiting_days=col("waiting", np.float64),
         commitment=col("commitment", np.float64),
-        points=geo.Points.from_degrees(col("lat", np.float64), col("lon", np.float64)),
+        points=geo.Points.from_degrees(lat, lon),
     )
 
 
@@ -269,16 +265,15 @@ def parse(problem: dict) -> Pool:
     if not 0 <= min_score <= 100:
         raise ValueError(f"settings.min_score must be within 0-100, got {min_score}")
 
-    vids, vrows = _records(problem, "volunteers", today)
-    rids, rrows = _records(problem, "residents", today)
-    rows = vrows + rrows
+    vids, vcols = _records(problem, "volunteers", today)
+    rids, rcols = _records(problem, "residents", today)
     vocab = {
-        key: {t: i for i, t in enumerate(sorted({t for r in rows for t in r[key]}))}
+        key: {t: i for i, t in enumerate(sorted({t for tags in vcols[key] + rcols[key] for t in tags}))}
         for key in ("languages", "interests", "activities")
     }
     genders = sorted(
-        {r["gender"] for r in rows if r["gender"] is not None}
-        | {g for r in rows if r["pref_gender"] for g in r["pref_gender"]}
+        {g for g in vcols["gender"] + rcols["gender"] if g is not None}
+        | {g for prefs in vcols["pref_gender"] + rcols["pref_gender"] if prefs for g in prefs}
     )
     if len(genders) > 62:
         raise ValueError(f"at most 62 distinct genders are supported, got {len(genders)}")
@@ -294,9 +289,9 @@ def parse(problem: dict) -> Pool:
     return Pool(
         volunteer_ids=vids,
         resident_ids=rids,
-        vols=_people(vrows, vocab, gindex),
-        res=_people(rrows, vocab, gindex),
-        available=np.array([r["available"] for r in vrows], dtype=bool),
+        vols=_people(vcols, vocab, gindex),
+        res=_people(rcols, vocab, gindex),
+        available=np.array(vcols["available"], dtype=bool),
         interests=list(vocab["interests"]),
         activities=list(vocab["activities"]),
         weights=weights,

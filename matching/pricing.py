@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 BINS = 64  # cost bands per row for picking its cheapest edges without sorting
+BLOCK_EDGES = 1 << 19  # edges per block of work: its temporaries (a few MB) are reused, not refaulted
 
 
 def cheapest(cost: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int) -> np.ndarray:
@@ -20,20 +21,35 @@ def cheapest(cost: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int) 
     Edges come grouped by row. Bands are measured from each row's cheapest edge, so a row's band
     count answers "how far above its best must a row look to see k edges" without a sort.
     """
-    n_rows = len(starts)
     spread = float(cost.max() - cost.min())
     scale = 2 * BINS / spread if spread > 0 else 1.0
-    band = cost - np.repeat(np.minimum.reduceat(cost, starts), lengths)
-    band *= scale
-    np.minimum(band, BINS - 1, out=band)
-    band = band.astype(np.int32)  # band < BINS: int32 keys for up to 2**31 / BINS rows
-    key = np.repeat(np.arange(0, n_rows * BINS, BINS, dtype=np.int64 if n_rows * BINS >= 2**31 else np.int32), lengths)
-    key += band
-    reach = np.cumsum(np.bincount(key, minlength=n_rows * BINS).reshape(n_rows, BINS), axis=1)
-    del key
-    # The first band at which a row has seen k edges (its last band if it has fewer).
-    last = np.minimum((reach < k).sum(axis=1), BINS - 1).astype(np.int32)
-    return band <= np.repeat(last, lengths)
+    mask = np.empty(len(cost), dtype=bool)
+    for lo, hi in _row_blocks(starts, lengths):
+        first, end = int(starts[lo]), int(starts[hi - 1] + lengths[hi - 1])
+        block_lengths = lengths[lo:hi]
+        band = cost[first:end] - np.repeat(np.minimum.reduceat(cost[first:end], starts[lo:hi] - first), block_lengths)
+        band *= scale
+        np.minimum(band, BINS - 1, out=band)
+        band = band.astype(np.int32)
+        key = np.repeat(np.arange(0, (hi - lo) * BINS, BINS, dtype=np.int32), block_lengths)
+        key += band
+        reach = np.cumsum(np.bincount(key, minlength=(hi - lo) * BINS).reshape(hi - lo, BINS), axis=1)
+        # The first band at which a row has seen k edges (its last band if it has fewer).
+        last = np.minimum((reach < k).sum(axis=1), BINS - 1).astype(np.int32)
+        mask[first:end] = band <= np.repeat(last, block_lengths)
+    return mask
+
+
+def _row_blocks(starts: np.ndarray, lengths: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive row ranges of about BLOCK_EDGES edges each (a row is never split).
+
+    Temporaries of a block stay in memory the allocator reuses: one pass over all edges would
+    allocate fresh pages for each temporary, and first touching them costs more than the arithmetic.
+    """
+    ends = np.cumsum(lengths)
+    cuts = np.searchsorted(ends, np.arange(BLOCK_EDGES, int(ends[-1]), BLOCK_EDGES), side="left") + 1
+    bounds = np.unique(np.r_[0, cuts, len(starts)])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
 def tolerance(penalty: float) -> float:
@@ -101,10 +117,16 @@ def violations(
     if (price[: root] < -tol).any() or not np.isfinite(price[node]).all():
         return None  # a cheaper candidate solution exists: the candidates were not solved to optimum
     level = own + price[node]  # each row's price-adjusted cost where it sits
-    outside = np.flatnonzero(~candidate)
     col_price = np.where(np.isfinite(price[:n_cols]), price[:n_cols], 0.0)
-    reduced = cost[outside] + col_price[cols[outside]] - level[lrow[outside]]
-    return outside[reduced < -tol]
+    found = []
+    for first in range(0, len(cols), BLOCK_EDGES):
+        end = first + BLOCK_EDGES
+        reduced = col_price[cols[first:end]]
+        reduced += cost[first:end]
+        reduced -= level[lrow[first:end]]
+        hit = np.flatnonzero(reduced < -tol)
+        found.append(first + hit[~candidate[first + hit]])
+    return np.concatenate(found)
 
 
 def neighbourhood(

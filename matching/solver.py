@@ -28,7 +28,7 @@ DENSE_MAX_CELLS = 250_000  # rows x (places + rows) up to which "auto" solves a 
 BATCH_ROWS = 2_000  # small components are solved together up to this many rows
 COMPONENT_SEED_EDGES = 8  # edges per row that components are first found from
 METHODS = ("auto", "dense", "sparse")
-CANDIDATES = 32  # cheapest edges per row solved first; the rest join only if the prices ask for them
+CANDIDATES = 32  # cheapest edges per row solved first (rows with > 3x as many); the rest join if the prices ask
 PRICED_MIN_EDGES = 50_000  # below this the full graph is solved directly
 PRICING_ROUNDS = 4  # candidate rounds before the full graph is solved instead
 PRICING_PASSES = 2_000  # Bellman-Ford rounds before the prices count as unsettled
@@ -270,7 +270,7 @@ def assign_edges(
         starts, lengths = _groups(rows)
     del ascending
     lrow = np.repeat(np.arange(len(starts), dtype=np.int32), lengths)
-    if method != "dense" and len(cols) >= PRICED_MIN_EDGES and len(cols) > 2 * CANDIDATES * len(starts):
+    if method != "dense" and len(cols) >= PRICED_MIN_EDGES and len(cols) > 3 * CANDIDATES * len(starts):
         return _input_order(index, _assign_priced(starts, lengths, lrow, cols, cost, capacity, method))
     return _input_order(index, _assign_grouped(starts, lengths, lrow, cols, cost, capacity, method))
 

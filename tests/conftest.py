@@ -36,6 +36,15 @@ def unavailable(what: str) -> NoReturn:
     pytest.skip(f"{what} is not available here")
 
 
+def shared_file(*parts: str) -> Path:
+    """A file of ../shared (reference data kept outside the repository): skipped when absent,
+    except in CI, where the machine has it and its absence is a failure."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        unavailable(f"../shared/{'/'.join(parts)}")
+    return path
+
+
 def table_digest(engine: Engine, *, skip: frozenset[str] = frozenset()) -> str:
     """A digest of every row of every table but those in skip: equal digests, no row changed."""
     import hashlib

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from matching.solver import assign, assign_edges, unmatched_penalty
-from pathlib import Path
+from tests.conftest import shared_file
 
-ORLIB = Path(__file__).resolve().parents[2].parent / "shared" / "orlib"
 OPTIMA = {100: 305, 200: 475, 300: 626, 400: 804, 500: 991, 600: 1176, 700: 1362, 800: 1552}
 
 
@@ -91,12 +90,11 @@ def test_bad_matrix_raises():
 
 
 def load_orlib(n: int) -> np.ndarray:
-    values = np.array((ORLIB / f"assign{n}.txt").read_text().split(), dtype=np.float64)
+    values = np.array(shared_file("orlib", f"assign{n}.txt").read_text().split(), dtype=np.float64)
     size = int(values[0])
     return values[1:].reshape(size, size)
 
 
-@pytest.mark.skipif(not (ORLIB / "assign100.txt").exists(), reason="../shared/orlib is absent")
 @pytest.mark.parametrize("n", [100, 200, 300])  # 300: the priced path (90,000 edges)
 @pytest.mark.parametrize("method", ["dense", "sparse"])
 def test_orlib_published_optimum(n, method):

@@ -23,7 +23,7 @@ from matching.store import (
 from matching.store.people import (
     GENDERS, REFERRAL_SOURCES, RESIDENT_STATUSES, TARGET_GROUPS, VOLUNTEER_STATUSES,
 )
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, shared_file
 from tests.logins import login
 
 TODAY = date(2026, 11, 29)
@@ -261,9 +261,7 @@ def test_a_postcode_file_without_utrecht_is_refused(tmp_path):
 
 
 def test_the_shared_geonames_file_places_everyone_in_utrecht(session):
-    path = SHARED / "geo" / "NL.txt"
-    if not path.exists():
-        pytest.skip("shared GeoNames file absent")
+    path = shared_file("geo", "NL.txt")
     demo.load(session, seed=7, today=TODAY, postcode_file=str(path))
     session.commit()
     people = [*session.scalars(select(Volunteer)), *session.scalars(select(Resident))]

@@ -7,7 +7,6 @@ import threading
 import zipfile
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -18,9 +17,9 @@ from matching.services.geocoding import (
     USER_AGENT, forget, import_postcode_areas, locate, make_geocoder, read_postcode_source,
 )
 from matching.store import GeocodeCache, PostcodeArea
+from tests.conftest import shared_file
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
-NL_TXT = Path(__file__).resolve().parents[2].parent / "shared" / "geo" / "NL.txt"
 SMALL = [
     "NL\t3511\tUtrecht\t\t\t\t\t\t\t52.0931\t5.1142\t",
     "NL\t3451\tVleuten\t\t\t\t\t\t\t52.1058\t5.0125\t",
@@ -106,9 +105,8 @@ def test_loader_reports_bad_lines_by_number_and_keeps_the_old_rows(session):
     assert session.scalar(select(func.count()).select_from(PostcodeArea)) == 3
 
 
-@pytest.mark.skipif(not NL_TXT.exists(), reason="../shared/geo/NL.txt is absent")
 def test_loader_on_the_shared_geonames_file(session):
-    assert import_postcode_areas(session, NL_TXT) == 4328
+    assert import_postcode_areas(session, shared_file("geo", "NL.txt")) == 4328
     distinct = session.scalar(select(func.count(func.distinct(PostcodeArea.postcode))))
     assert distinct == 4064
     utrecht = locate(session, "3511 AB", None, now=NOW)

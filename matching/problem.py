@@ -171,7 +171,7 @@ def _records(problem: dict, side: str, today: dt.date) -> tuple[list[str], dict[
         waiting = 0.0
         if side == "residents" and rec.get("waiting_since") is not None:
             waiting = max(0.0, float((today - _date(rec["waiting_since"], where, ": waiting_since")).days))
-        parsed.append((
+        parsed.append((  # in FIELDS' order
             lat, lon, _tags(rec, "languages", where), _tags(rec, "interests", where),
             _tags(rec, "activities", where), mask, math.inf if travel is None else travel, capacity,
             available, gender, math.nan if birth is None else float(today.year - birth), pref_gender,

@@ -289,9 +289,8 @@ def _assign_priced(
     penalty = unmatched_penalty(cost, len(starts))
     for _ in range(PRICING_ROUNDS):
         part = np.flatnonzero(candidate)
-        sub_starts, sub_lengths = _groups(lrow[part])
-        chosen = part[_assign_grouped(sub_starts, sub_lengths, lrow[part], cols[part], cost[part], capacity, method)]
-        del part, sub_starts, sub_lengths
+        chosen = _solve_edges(part, lrow[part], cols, cost, capacity, method)
+        del part
         missing = pricing.violations(lrow, cols, cost, candidate, chosen, capacity, penalty, PRICING_PASSES)
         if missing is None:
             break
@@ -322,9 +321,7 @@ def _repair(
         free = capacity - np.bincount(cols[keep], minlength=n_cols)
         part = np.flatnonzero(candidate & near[lrow])
         local_row = (np.cumsum(near, dtype=np.int32) - 1)[lrow[part]]
-        sub_starts, sub_lengths = _groups(local_row)
-        solved = part[_assign_grouped(sub_starts, sub_lengths, local_row, cols[part], cost[part], free, method)]
-        trial = np.sort(np.concatenate([keep, solved]))
+        trial = np.sort(np.concatenate([keep, _solve_edges(part, local_row, cols, cost, free, method)]))
         left = pricing.violations(lrow, cols, cost, candidate, trial, capacity, penalty, PRICING_PASSES)
         if left is None:
             continue  # the fix reaches beyond these rows: more rows around the same ones
@@ -333,6 +330,15 @@ def _repair(
         chosen, missing = trial, left
         _add_rows_of(candidate, lrow, missing)
     return None
+
+
+def _solve_edges(
+    part: np.ndarray, part_rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: np.ndarray,
+    method: str
+) -> np.ndarray:
+    """The chosen edges among `part` (ascending edge positions; part_rows numbers their rows 0..)."""
+    starts, lengths = _groups(part_rows)
+    return part[_assign_grouped(starts, lengths, part_rows, cols[part], cost[part], capacity, method)]
 
 
 def _add_rows_of(candidate: np.ndarray, lrow: np.ndarray, missing: np.ndarray) -> None:

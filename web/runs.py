@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
